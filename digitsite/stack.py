@@ -100,7 +100,7 @@ def manage(*args):
     return [sys.executable, str(BASE_DIR / "manage.py"), *args]
 
 
-def run_platform():
+def run_platform(address=WEB_ADDRESS):
     VAR_DIR.mkdir(exist_ok=True)
     with redis_service() as redis_url:
         os.environ["REDIS_URL"] = redis_url
@@ -112,10 +112,10 @@ def run_platform():
                  "--loglevel", "INFO", "--concurrency", concurrency],
                 cwd=BASE_DIR,
             ),
-            subprocess.Popen(manage("runserver", WEB_ADDRESS), cwd=BASE_DIR),
+            subprocess.Popen(manage("runserver", address), cwd=BASE_DIR),
         ]
         say(
-            f"Digits is starting on http://{WEB_ADDRESS}/ (health: http://{WEB_ADDRESS}/healthz). "
+            f"Digits is starting on http://{address}/ (health: http://{address}/healthz). "
             "Sign up there, or create an admin with: .venv/bin/python manage.py createsuperuser. "
             "Ctrl-C stops everything."
         )
@@ -142,13 +142,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m digitsite.stack", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start Redis if needed, migrate, web server and Celery worker")
-    test = sub.add_parser("test", help="start Redis if needed and run pytest")
-    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    run = sub.add_parser("run", help="start Redis if needed, migrate, web server and Celery worker")
+    run.add_argument("--address", default=WEB_ADDRESS, help="host:port of the web server (%(default)s)")
+    sub.add_parser("test", help="start Redis if needed and run pytest with the other arguments")
+    args, pytest_args = parser.parse_known_args(argv)
     if args.command == "run":
-        return run_platform()
-    return run_tests(args.pytest_args)
+        return run_platform(args.address)
+    return run_tests(pytest_args)
 
 
 if __name__ == "__main__":
