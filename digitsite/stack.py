@@ -100,7 +100,14 @@ def manage(*args):
     return [sys.executable, str(BASE_DIR / "manage.py"), *args]
 
 
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run_platform(address=WEB_ADDRESS):
+    # Stop on Ctrl-C and on SIGTERM, even where a shell started us with SIGINT ignored.
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     VAR_DIR.mkdir(exist_ok=True)
     with redis_service() as redis_url:
         os.environ["REDIS_URL"] = redis_url
@@ -122,12 +129,13 @@ def run_platform(address=WEB_ADDRESS):
         try:
             while all(process.poll() is None for process in processes):
                 time.sleep(0.5)
-            say("A process exited; stopping the others.")
         except KeyboardInterrupt:
             say("Stopping.")
-        finally:
             stop(processes)
-    return max((process.returncode or 0) for process in processes)
+            return 0
+        say("A process exited; stopping the others.")
+        stop(processes)
+    return max(abs(process.returncode or 0) for process in processes) or 1
 
 
 def run_tests(pytest_args):

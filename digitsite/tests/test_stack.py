@@ -63,6 +63,7 @@ def test_run_starts_the_platform_with_embedded_redis_and_ctrl_c_stops_it(tmp_pat
         os.killpg(launcher.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         output, _ = launcher.communicate(timeout=60)
     assert "started an embedded one" in output
+    assert launcher.returncode == 0, output
     deadline = time.monotonic() + 15
     while group_alive(launcher.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
