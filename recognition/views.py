@@ -1,5 +1,118 @@
-from django.views.generic import TemplateView
+import mimetypes
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.generic import DetailView, ListView, TemplateView
+
+from . import selectors, services
+from .forms import HistoryFilterForm, UploadForm
+from .models import Prediction
 
 
 class HomeView(TemplateView):
     template_name = "recognition/home.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            max_upload_mb=settings.RECOGNITION_MAX_UPLOAD_BYTES // 2**20,
+            unsure_below_percent=round(settings.RECOGNITION_UNSURE_BELOW * 100),
+            **kwargs,
+        )
+
+
+class DrawView(LoginRequiredMixin, TemplateView):
+    template_name = "recognition/draw.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(form=UploadForm(initial={"source": Prediction.Source.DRAWING}), **kwargs)
+
+
+class UploadView(LoginRequiredMixin, View):
+    """Both the upload page and the drawing canvas post here."""
+
+    template_name = "recognition/upload.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": UploadForm()})
+
+    def post(self, request):
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            template = "recognition/draw.html" if request.POST.get("source") == "drawing" else self.template_name
+            return render(request, template, {"form": form}, status=400)
+        predictions = [
+            services.create_prediction(request.user, image, source=form.cleaned_data["source"])
+            for image in form.cleaned_data["images"]
+        ]
+        if len(predictions) == 1:
+            return redirect("prediction-detail", pk=predictions[0].pk)
+        messages.success(request, f"{len(predictions)} images are being read; they appear here as they finish.")
+        return redirect("history")
+
+
+class OwnPredictionMixin(LoginRequiredMixin):
+    def get_object(self, queryset=None):
+        return selectors.prediction_of(self.request.user, self.kwargs["pk"])
+
+
+class PredictionDetailView(OwnPredictionMixin, DetailView):
+    template_name = "recognition/prediction_detail.html"
+    context_object_name = "prediction"
+
+
+class PredictionPanelView(OwnPredictionMixin, DetailView):
+    """The result panel alone, which the result page polls until the reading is done."""
+
+    template_name = "recognition/_result_panel.html"
+    context_object_name = "prediction"
+
+
+class PredictionFileView(OwnPredictionMixin, View):
+    field = "image"
+
+    def get(self, request, pk):
+        stored = getattr(self.get_object(), self.field)
+        if not stored:
+            raise Http404("No such file.")
+        try:
+            handle = stored.open("rb")
+        except FileNotFoundError:
+            raise Http404("No such file.") from None
+        content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+        response = FileResponse(handle, content_type=content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'"
+        return response
+
+
+class PredictionDeleteView(OwnPredictionMixin, View):
+    def post(self, request, pk):
+        services.delete_prediction(self.get_object())
+        messages.success(request, "The reading and its image were deleted.")
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            next_url = reverse("history")
+        return redirect(next_url)
+
+
+class HistoryView(LoginRequiredMixin, ListView):
+    template_name = "recognition/history.html"
+    context_object_name = "predictions"
+    paginate_by = 20
+
+    def get_queryset(self):
+        self.filter_form = HistoryFilterForm(self.request.GET or None)
+        filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
+        return selectors.predictions_of(self.request.user, **filters)
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)

@@ -1,0 +1,59 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from .models import Prediction
+from .services import check_image
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """A file field that takes several images and checks each one (see services.check_image)."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        if not files:
+            raise ValidationError("Choose at least one image.", code="required")
+        if len(files) > settings.RECOGNITION_MAX_FILES:
+            raise ValidationError(
+                f"Send at most {settings.RECOGNITION_MAX_FILES} images at once.", code="too_many"
+            )
+        checked, errors = [], []
+        for upload in files:
+            try:
+                checked.append(check_image(upload.name, upload.read()))
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            raise ValidationError(errors)
+        return checked
+
+
+class UploadForm(forms.Form):
+    images = MultipleImageField(
+        label="Images",
+        help_text="PNG, JPEG, GIF, BMP, TIFF or WebP; one digit per image.",
+        widget=MultipleFileInput(attrs={"accept": "image/*"}),
+    )
+    source = forms.ChoiceField(
+        choices=[(Prediction.Source.UPLOAD, "Upload"), (Prediction.Source.DRAWING, "Drawing")],
+        initial=Prediction.Source.UPLOAD,
+        widget=forms.HiddenInput,
+    )
+
+
+class HistoryFilterForm(forms.Form):
+    digit = forms.TypedChoiceField(
+        choices=[("", "Any digit")] + [(d, str(d)) for d in range(10)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    status = forms.ChoiceField(choices=[("", "Any status")] + Prediction.Status.choices, required=False)
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,0 +1,75 @@
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+
+
+def _private_path(folder, instance, filename):
+    # Random names in per-user folders: nothing about the upload leaks into the path.
+    return f"{folder}/{instance.owner_id}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+def image_path(instance, filename):
+    return _private_path("predictions", instance, filename)
+
+
+def thumbnail_path(instance, filename):
+    return _private_path("thumbnails", instance, filename)
+
+
+class Prediction(models.Model):
+    """One image read by the engine: what was sent, and what was read once the task ran."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        DRAWING = "drawing", "Drawing"
+        UPLOAD = "upload", "Upload"
+        API = "api", "API"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="predictions")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.UPLOAD)
+    original_name = models.CharField(max_length=255, blank=True, help_text="The file name the client gave.")
+    image = models.FileField(upload_to=image_path, max_length=255)
+    thumbnail = models.FileField(upload_to=thumbnail_path, max_length=255, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    digit = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty when no digit was found.")
+    confidence = models.FloatField(null=True, blank=True)
+    probabilities = models.JSONField(null=True, blank=True, help_text="Ten probabilities, for 0 to 9.")
+    model_version = models.CharField(max_length=64, blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="Milliseconds per stage.")
+    error = models.TextField(blank=True, help_text="Why reading failed, in words for the user.")
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="prediction_owner_recent")]
+
+    def __str__(self):
+        return f"{self.get_source_display()} {self.id} ({self.status})"
+
+    @property
+    def is_pending(self):
+        return self.status == self.Status.PENDING
+
+    @property
+    def found_no_digit(self):
+        return self.status == self.Status.DONE and self.digit is None
+
+    @property
+    def is_unsure(self):
+        return (
+            self.status == self.Status.DONE
+            and self.digit is not None
+            and self.confidence < settings.RECOGNITION_UNSURE_BELOW
+        )

@@ -1,0 +1,23 @@
+"""Reads: every query is scoped to the user who owns the predictions."""
+
+from django.shortcuts import get_object_or_404
+
+from .models import Prediction
+
+
+def predictions_of(user, *, digit=None, status=None, date_from=None, date_to=None):
+    queryset = Prediction.objects.filter(owner=user)
+    if digit is not None:
+        queryset = queryset.filter(digit=digit)
+    if status:
+        queryset = queryset.filter(status=status)
+    if date_from:
+        queryset = queryset.filter(created_at__date__gte=date_from)
+    if date_to:
+        queryset = queryset.filter(created_at__date__lte=date_to)
+    return queryset
+
+
+def prediction_of(user, pk):
+    """The user's own prediction, or 404: someone else's is as good as missing."""
+    return get_object_or_404(Prediction, pk=pk, owner=user)

@@ -1,0 +1,138 @@
+"""Writes: create predictions from uploads, run them, delete them.
+
+The web pages, the API and the Celery task all go through these functions.
+"""
+
+import io
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from PIL import Image
+
+from ml.inference import get_recognizer
+from ml.preprocess import ImageError, decode_image
+
+from .models import Prediction
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_SIDE = 160
+EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif", "BMP": ".bmp", "TIFF": ".tif", "WEBP": ".webp"}
+
+
+@dataclass
+class CheckedImage:
+    """An upload that passed every check: its bytes, decoded picture and original format."""
+
+    name: str
+    data: bytes
+    picture: Image.Image
+    format: str
+
+
+def check_image(name, data):
+    """Accept bytes that make a usable image, or raise ValidationError with a message for people."""
+    label = f"“{name}”" if name else "The image"
+    limit = settings.RECOGNITION_MAX_UPLOAD_BYTES
+    if len(data) > limit:
+        raise ValidationError(
+            f"{label} is {filesizeformat(len(data))}; the limit is {filesizeformat(limit)}.", code="too_large"
+        )
+    try:
+        picture = decode_image(data)
+    except ImageError as error:
+        code = "unsupported" if "not an image" in str(error) or "empty" in str(error) else "invalid_image"
+        raise ValidationError(f"{label}: {error}", code=code) from None
+    # decode_image accepted it, so the header names one of the formats it allows.
+    return CheckedImage(name=name, data=data, picture=picture, format=Image.open(io.BytesIO(data)).format)
+
+
+def _thumbnail_png(picture):
+    if picture.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        # Pillow's own conversion to 8 bits clips wide ranges; scale to the image's own maximum.
+        pixels = np.asarray(picture, dtype=np.float64)
+        picture = Image.fromarray(np.uint8(255 * pixels / max(pixels.max(), 1)))
+    if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
+        rgba = picture.convert("RGBA")
+        picture = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
+    picture = picture.convert("RGB")
+    picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOAD):
+    """Store the image, record a pending prediction and queue its reading once the row is committed."""
+    from .tasks import recognize_prediction
+
+    prediction = Prediction(
+        owner=owner,
+        source=source,
+        original_name=(image.name or "")[:255],
+        width=image.picture.width,
+        height=image.picture.height,
+    )
+    with transaction.atomic():
+        prediction.image.save(f"image{EXTENSIONS[image.format]}", ContentFile(image.data), save=False)
+        prediction.thumbnail.save("thumbnail.png", ContentFile(_thumbnail_png(image.picture)), save=False)
+        prediction.save()
+        transaction.on_commit(lambda: recognize_prediction.delay(str(prediction.pk)))
+    return prediction
+
+
+def run_prediction(prediction_id):
+    """Read a pending prediction's image and store the outcome. Safe to run twice."""
+    with transaction.atomic():
+        prediction = Prediction.objects.select_for_update().filter(pk=prediction_id).first()
+        if prediction is None or prediction.status != Prediction.Status.PENDING:
+            return prediction
+        try:
+            with prediction.image.open("rb") as stored:
+                data = stored.read()
+            reading = get_recognizer().read_one(data)
+        except FileNotFoundError:
+            return _fail(prediction, "The stored image is missing.")
+        except ImageError as error:
+            return _fail(prediction, str(error))
+        prediction.status = Prediction.Status.DONE
+        prediction.digit = reading.digit
+        prediction.confidence = reading.confidence
+        prediction.probabilities = reading.probabilities
+        prediction.model_version = reading.model_version
+        prediction.timings = reading.timings
+        prediction.finished_at = timezone.now()
+        prediction.save()
+    return prediction
+
+
+def fail_prediction(prediction_id, reason):
+    """Mark a prediction failed unless it already ended."""
+    with transaction.atomic():
+        prediction = Prediction.objects.select_for_update().filter(pk=prediction_id).first()
+        if prediction is not None and prediction.status == Prediction.Status.PENDING:
+            _fail(prediction, reason)
+    return prediction
+
+
+def _fail(prediction, reason):
+    prediction.status = Prediction.Status.FAILED
+    prediction.error = reason
+    prediction.finished_at = timezone.now()
+    prediction.save(update_fields=["status", "error", "finished_at"])
+    return prediction
+
+
+def delete_prediction(prediction):
+    """Delete a prediction and its files."""
+    files = [f for f in (prediction.image, prediction.thumbnail) if f]
+    prediction.delete()
+    for stored in files:
+        stored.storage.delete(stored.name)

@@ -1,0 +1,92 @@
+"""As a person uses it, in Chromium: draw with the mouse, upload, see results and history."""
+
+from pathlib import Path
+
+import pytest
+
+from accounts.tests.factories import PASSWORD, make_user
+
+from .conftest import SAMPLES
+
+pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def log_in(page, live_server, email):
+    make_user(email=email)
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Your profile").wait_for()
+
+
+def draw_seven(page):
+    box = page.locator("#pad").bounding_box()
+
+    def at(x, y):
+        return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+    page.mouse.move(*at(0.3, 0.25))
+    page.mouse.down()
+    for x, y in [(0.5, 0.25), (0.7, 0.25), (0.6, 0.45), (0.5, 0.65), (0.42, 0.8)]:
+        page.mouse.move(*at(x, y), steps=8)
+    page.mouse.up()
+
+
+def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
+    log_in(page, live_server, "drawer@example.com")
+    page.get_by_role("link", name="Draw").click()
+    # A stray stroke, taken back with Undo.
+    box = page.locator("#pad").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 60, box["y"] + 300, steps=5)
+    page.mouse.up()
+    page.get_by_role("button", name="Undo").click()
+    draw_seven(page)
+    page.get_by_role("button", name="Read it").click()
+
+    page.get_by_role("heading", name="Result").wait_for()
+    digit = page.locator("#digit")
+    digit.wait_for(timeout=15_000)
+    assert digit.inner_text() == "7"
+    assert page.locator(".bar").count() == 10
+    # The image fits its container at this size.
+    image = page.locator(".result-image img").bounding_box()
+    frame = page.locator(".result-image").bounding_box()
+    assert image["width"] <= frame["width"]
+
+
+def test_upload_a_scan_and_find_it_in_history(live_server, page, celery_worker):
+    log_in(page, live_server, "uploader@example.com")
+    page.get_by_role("link", name="Upload").click()
+    page.locator("input[type=file]").set_input_files(str(SAMPLES / "scan_3.jpg"))
+    assert page.locator("#previews img").count() == 1
+    page.get_by_role("button", name="Read them").click()
+    page.locator("#digit").wait_for(timeout=15_000)
+    assert page.locator("#digit").inner_text() == "3"
+
+    page.get_by_role("link", name="History").first.click()
+    assert page.locator(".history-item").count() == 1
+    assert page.locator(".history-digit").inner_text() == "3"
+
+
+def test_a_pdf_gets_a_clear_message(live_server, page, tmp_path):
+    log_in(page, live_server, "pdf@example.com")
+    pdf = Path(tmp_path) / "statement.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF")
+    page.goto(live_server.url + "/upload/")
+    page.locator("input[type=file]").set_input_files(str(pdf))
+    page.get_by_role("button", name="Read them").click()
+    alert = page.get_by_role("alert")
+    assert "“statement.pdf”: This file is not an image we can read" in alert.inner_text()
+
+
+def test_result_page_fits_a_phone(live_server, page, celery_worker):
+    log_in(page, live_server, "phone@example.com")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + "/upload/")
+    page.locator("input[type=file]").set_input_files(str(SAMPLES / "canvas_5.png"))
+    page.get_by_role("button", name="Read them").click()
+    page.locator("#digit").wait_for(timeout=15_000)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360

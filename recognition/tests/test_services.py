@@ -1,0 +1,86 @@
+"""The service layer that pages, API and task share."""
+
+import pytest
+from PIL import Image
+
+from recognition import services
+from recognition.models import Prediction
+from recognition.tasks import recognize_prediction
+
+from .conftest import png, sample
+
+pytestmark = pytest.mark.django_db
+
+
+def create(user, name="scan_3.jpg"):
+    return services.create_prediction(user, services.check_image(name, sample(name)))
+
+
+def test_create_stores_the_file_and_a_pending_prediction(user, media_root):
+    prediction = create(user)
+    assert prediction.status == Prediction.Status.PENDING
+    assert (prediction.width, prediction.height) == Image.open(prediction.image.path).size
+    assert prediction.image.name.endswith(".jpg")
+    assert Image.open(prediction.thumbnail.path).size[0] <= services.THUMBNAIL_SIDE
+
+
+def test_run_reads_the_digit_and_is_idempotent(user):
+    prediction = create(user)
+    services.run_prediction(prediction.pk)
+    prediction.refresh_from_db()
+    assert (prediction.status, prediction.digit) == (Prediction.Status.DONE, 3)
+    finished = prediction.finished_at
+    services.run_prediction(prediction.pk)  # a redelivered task changes nothing
+    prediction.refresh_from_db()
+    assert prediction.finished_at == finished
+
+
+def test_a_missing_file_ends_failed_with_a_reason(user):
+    prediction = create(user)
+    prediction.image.storage.delete(prediction.image.name)
+    services.run_prediction(prediction.pk)
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.FAILED
+    assert prediction.error == "The stored image is missing."
+
+
+def test_a_stored_file_that_went_bad_ends_failed(user):
+    prediction = create(user)
+    with open(prediction.image.path, "wb") as broken:
+        broken.write(b"garbage")
+    services.run_prediction(prediction.pk)
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.FAILED
+    assert "not an image" in prediction.error
+
+
+def test_an_unexpected_fault_in_the_task_still_ends_the_prediction(user, monkeypatch):
+    prediction = create(user)
+
+    def broken_engine():
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(services, "get_recognizer", broken_engine)
+    result = recognize_prediction.apply(args=[str(prediction.pk)])
+    assert result.failed()
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.FAILED
+    assert "failed on our side" in prediction.error
+
+
+def test_a_task_for_a_deleted_prediction_does_nothing(user):
+    prediction = create(user)
+    pk = prediction.pk
+    services.delete_prediction(prediction)
+    assert services.run_prediction(pk) is None
+
+
+def test_thumbnails_of_transparent_and_16_bit_images(user):
+    rgba = Image.new("RGBA", (300, 200), (0, 0, 0, 0))
+    rgba.paste((0, 0, 0, 255), (100, 50, 140, 150))
+    wide = Image.new("I;16", (200, 200), 0)
+    wide.paste(40000, (80, 40, 120, 160))
+    for picture in (rgba, wide):
+        prediction = services.create_prediction(user, services.check_image("x.png", png(picture)))
+        thumb = Image.open(prediction.thumbnail.path).convert("L")
+        assert thumb.getextrema() == (0, 255) or thumb.getextrema()[1] - thumb.getextrema()[0] > 100
