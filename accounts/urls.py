@@ -6,5 +6,7 @@ from . import views
 urlpatterns = [
     path("signup/", views.SignUpView.as_view(), name="signup"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("token/", views.IssueTokenView.as_view(), name="api-token-issue"),
+    path("token/revoke/", views.RevokeTokenView.as_view(), name="api-token-revoke"),
     path("", include("django.contrib.auth.urls")),
 ]

@@ -39,7 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "accounts",
     "recognition",
@@ -83,6 +85,16 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web server and worker write from separate processes: WAL, a busy timeout and write
+    # transactions that take the lock up front keep SQLite from failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory: the tests' Celery worker thread needs its own connection to the same data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Accounts: e-mail is the login; django-axes counts failures before Django checks passwords.
@@ -104,8 +116,11 @@ LOGOUT_REDIRECT_URL = "home"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The log-in form's field and the key axes files credentials under (it would default to "email").
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.throttling.lockout_username"
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 
@@ -148,14 +163,52 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Run by `celery beat` (make run embeds it in the worker with -B).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-predictions": {"task": "recognition.tasks.sweep_stale_predictions", "schedule": 60.0},
+}
+
+# Throttle counters and other short-lived shared state live in Redis, shared by all web workers.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "digits",
+    }
+}
 
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "digitsite.api.Pagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="60/min"),
+        "user": env("API_THROTTLE_USER", default="1200/min"),
+    },
+    "EXCEPTION_HANDLER": "digitsite.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "NUM_PROXIES": env.int("PROXY_COUNT", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Digits API",
-    "DESCRIPTION": "Handwritten digit recognition.",
+    "DESCRIPTION": (
+        "Read handwritten digits. Authenticate with `Authorization: Token <key>` "
+        "(POST /api/v1/auth/token/ or the profile page gives the key)."
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {
@@ -181,6 +234,7 @@ if PRODUCTION:
 RECOGNITION_MAX_UPLOAD_BYTES = env.int("RECOGNITION_MAX_UPLOAD_MB", default=10) * 1024 * 1024
 RECOGNITION_MAX_FILES = env.int("RECOGNITION_MAX_FILES", default=20)  # per web upload
 RECOGNITION_UNSURE_BELOW = env.float("RECOGNITION_UNSURE_BELOW", default=0.8)
+RECOGNITION_MAX_WAIT_S = 10  # the API's ?wait= cap
 # Uploads above Django's in-memory limit go to temporary files, never into MEDIA_ROOT unchecked.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = RECOGNITION_MAX_FILES

@@ -115,7 +115,8 @@ def run_platform(address=WEB_ADDRESS):
         concurrency = os.environ.get("CELERY_CONCURRENCY", "2")
         processes = [
             subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "digitsite", "worker",
+                [sys.executable, "-m", "celery", "-A", "digitsite", "worker", "--beat",
+                 "--schedule", str(VAR_DIR / "celerybeat-schedule"),
                  "--loglevel", "INFO", "--concurrency", concurrency],
                 cwd=BASE_DIR,
             ),

@@ -1,11 +1,27 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import ObtainTokenView
+from recognition.api import PredictionViewSet
 
 from .health import healthz
+
+router = DefaultRouter()
+router.register("predictions", PredictionViewSet, basename="prediction")
+
+api_v1 = [
+    path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("", include(router.urls)),
+]
 
 urlpatterns = [
     path("", include("recognition.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
 ]

@@ -48,15 +48,29 @@ class Prediction(models.Model):
     timings = models.JSONField(default=dict, blank=True, help_text="Milliseconds per stage.")
     error = models.TextField(blank=True, help_text="Why reading failed, in words for the user.")
 
+    idempotency_key = models.CharField(
+        max_length=255, blank=True, help_text="The API client's Idempotency-Key, unique per owner."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"], name="prediction_owner_recent")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="prediction_idempotency_key_unique",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_source_display()} {self.id} ({self.status})"
+
+    @property
+    def has_ended(self):
+        return self.status != self.Status.PENDING
 
     @property
     def is_pending(self):

@@ -3,6 +3,7 @@
 from django.shortcuts import get_object_or_404
 
 from .models import Prediction
+from .notifications import wait_for_end
 
 
 def predictions_of(user, *, digit=None, status=None, date_from=None, date_to=None):
@@ -21,3 +22,15 @@ def predictions_of(user, *, digit=None, status=None, date_from=None, date_to=Non
 def prediction_of(user, pk):
     """The user's own prediction, or 404: someone else's is as good as missing."""
     return get_object_or_404(Prediction, pk=pk, owner=user)
+
+
+def wait_for_prediction(prediction, timeout):
+    """The prediction once it has ended, or as it stands after ``timeout`` seconds."""
+    if not prediction.has_ended and timeout > 0:
+        wait_for_end(prediction.pk, timeout)
+        prediction.refresh_from_db()
+    return prediction
+
+
+def prediction_by_idempotency_key(user, key):
+    return Prediction.objects.filter(owner=user, idempotency_key=key).first()

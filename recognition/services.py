@@ -6,20 +6,23 @@ The web pages, the API and the Celery task all go through these functions.
 import io
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 from PIL import Image
 
 from ml.inference import get_recognizer
 from ml.preprocess import ImageError, decode_image
 
 from .models import Prediction
+from .notifications import announce_ended
 
 logger = logging.getLogger(__name__)
 
@@ -69,23 +72,56 @@ def _thumbnail_png(picture):
     return buffer.getvalue()
 
 
-def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOAD):
-    """Store the image, record a pending prediction and queue its reading once the row is committed."""
-    from .tasks import recognize_prediction
+def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOAD, idempotency_key=""):
+    """Store the image, record a pending prediction and queue its reading once the row is committed.
 
+    With an idempotency key that this owner used before, nothing new is made: the earlier
+    prediction is returned, also when two requests with the key race.
+    """
     prediction = Prediction(
         owner=owner,
         source=source,
         original_name=(image.name or "")[:255],
         width=image.picture.width,
         height=image.picture.height,
+        idempotency_key=idempotency_key,
     )
-    with transaction.atomic():
-        prediction.image.save(f"image{EXTENSIONS[image.format]}", ContentFile(image.data), save=False)
-        prediction.thumbnail.save("thumbnail.png", ContentFile(_thumbnail_png(image.picture)), save=False)
-        prediction.save()
-        transaction.on_commit(lambda: recognize_prediction.delay(str(prediction.pk)))
+    prediction.image.save(f"image{EXTENSIONS[image.format]}", ContentFile(image.data), save=False)
+    prediction.thumbnail.save("thumbnail.png", ContentFile(_thumbnail_png(image.picture)), save=False)
+    try:
+        with transaction.atomic():
+            prediction.save()
+            transaction.on_commit(lambda: enqueue(prediction.pk))
+    except IntegrityError:
+        _delete_files(prediction)
+        if not idempotency_key:
+            raise
+        return Prediction.objects.get(owner=owner, idempotency_key=idempotency_key)
     return prediction
+
+
+def enqueue(prediction_id):
+    """Queue the reading; if the broker cannot take it, the prediction fails now rather than hang."""
+    from .tasks import recognize_prediction
+
+    try:
+        recognize_prediction.apply_async(args=[str(prediction_id)], retry=True, retry_policy={"max_retries": 2})
+    except OperationalError:
+        logger.exception("Could not queue prediction %s", prediction_id)
+        fail_prediction(prediction_id, "The recognition service is unavailable right now. Please try again.")
+
+
+def sweep_stale_predictions(requeue_after=timedelta(minutes=2), give_up_after=timedelta(minutes=15)):
+    """Re-queue predictions pending for too long (a lost message) and fail the hopeless ones."""
+    now = timezone.now()
+    pending = Prediction.objects.filter(status=Prediction.Status.PENDING)
+    hopeless = list(pending.filter(created_at__lt=now - give_up_after).values_list("pk", flat=True))
+    for prediction_id in hopeless:
+        fail_prediction(prediction_id, "Reading this image took too long. Please try again.")
+    stale = list(pending.filter(created_at__lt=now - requeue_after).values_list("pk", flat=True))
+    for prediction_id in stale:
+        enqueue(prediction_id)
+    return len(hopeless), len(stale)
 
 
 def run_prediction(prediction_id):
@@ -110,6 +146,7 @@ def run_prediction(prediction_id):
         prediction.timings = reading.timings
         prediction.finished_at = timezone.now()
         prediction.save()
+        transaction.on_commit(lambda: announce_ended(prediction_id))
     return prediction
 
 
@@ -127,12 +164,17 @@ def _fail(prediction, reason):
     prediction.error = reason
     prediction.finished_at = timezone.now()
     prediction.save(update_fields=["status", "error", "finished_at"])
+    transaction.on_commit(lambda: announce_ended(prediction.pk))
     return prediction
 
 
 def delete_prediction(prediction):
     """Delete a prediction and its files."""
-    files = [f for f in (prediction.image, prediction.thumbnail) if f]
     prediction.delete()
-    for stored in files:
-        stored.storage.delete(stored.name)
+    _delete_files(prediction)
+
+
+def _delete_files(prediction):
+    for stored in (prediction.image, prediction.thumbnail):
+        if stored:
+            stored.storage.delete(stored.name)

@@ -18,3 +18,9 @@ class RecognitionTask(Task):
 )
 def recognize_prediction(prediction_id):
     services.run_prediction(prediction_id)
+
+
+@shared_task
+def sweep_stale_predictions():
+    failed, requeued = services.sweep_stale_predictions()
+    return {"failed": failed, "requeued": requeued}

@@ -15,6 +15,22 @@ from .forms import HistoryFilterForm, UploadForm
 from .models import Prediction
 
 
+def file_response(stored):
+    """Serve a stored upload to its (already checked) owner; never from a public URL."""
+    if not stored:
+        raise Http404("No such file.")
+    try:
+        handle = stored.open("rb")
+    except FileNotFoundError:
+        raise Http404("No such file.") from None
+    content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
 class HomeView(TemplateView):
     template_name = "recognition/home.html"
 
@@ -77,19 +93,7 @@ class PredictionFileView(OwnPredictionMixin, View):
     field = "image"
 
     def get(self, request, pk):
-        stored = getattr(self.get_object(), self.field)
-        if not stored:
-            raise Http404("No such file.")
-        try:
-            handle = stored.open("rb")
-        except FileNotFoundError:
-            raise Http404("No such file.") from None
-        content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
-        response = FileResponse(handle, content_type=content_type)
-        response["Cache-Control"] = "private, max-age=3600"
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'"
-        return response
+        return file_response(getattr(self.get_object(), self.field))
 
 
 class PredictionDeleteView(OwnPredictionMixin, View):

@@ -47,7 +47,7 @@ BAD_FILES = {
     "svg": ("digit.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><text>7</text></svg>', "not an image we can read"),
     "zero bytes": ("empty.png", b"", "empty"),
     "truncated": ("cut.jpg", sample("scan_3.jpg")[:400], "damaged or incomplete"),
-    "decompression bomb": ("bomb.png", png_bomb(), "too large"),
+    "decompression bomb": ("bomb.png", png_bomb(), "too many pixels"),
     "animated": ("moving.gif", gif_animation(), "Animated or multi-page"),
     "multi-page": ("pages.tif", tiff_pages(), "Animated or multi-page"),
     "absurd aspect ratio": ("line.png", png(Image.new("L", (4000, 20), 255)), "too long and thin"),

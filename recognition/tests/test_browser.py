@@ -35,7 +35,7 @@ def draw_seven(page):
 
 def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
     log_in(page, live_server, "drawer@example.com")
-    page.get_by_role("link", name="Draw").click()
+    page.get_by_role("link", name="Draw", exact=True).click()
     # A stray stroke, taken back with Undo.
     box = page.locator("#pad").bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + 20)
@@ -59,7 +59,7 @@ def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
 
 def test_upload_a_scan_and_find_it_in_history(live_server, page, celery_worker):
     log_in(page, live_server, "uploader@example.com")
-    page.get_by_role("link", name="Upload").click()
+    page.get_by_role("link", name="Upload", exact=True).click()
     page.locator("input[type=file]").set_input_files(str(SAMPLES / "scan_3.jpg"))
     assert page.locator("#previews img").count() == 1
     page.get_by_role("button", name="Read them").click()

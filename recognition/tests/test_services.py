@@ -1,6 +1,9 @@
 """The service layer that pages, API and task share."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from recognition import services
@@ -84,3 +87,14 @@ def test_thumbnails_of_transparent_and_16_bit_images(user):
         prediction = services.create_prediction(user, services.check_image("x.png", png(picture)))
         thumb = Image.open(prediction.thumbnail.path).convert("L")
         assert thumb.getextrema() == (0, 255) or thumb.getextrema()[1] - thumb.getextrema()[0] > 100
+
+
+def test_the_sweep_requeues_stale_predictions_and_fails_hopeless_ones(user):
+    fresh, stale, hopeless = create(user), create(user), create(user)
+    now = timezone.now()
+    Prediction.objects.filter(pk=stale.pk).update(created_at=now - timedelta(minutes=3))
+    Prediction.objects.filter(pk=hopeless.pk).update(created_at=now - timedelta(minutes=20))
+    assert services.sweep_stale_predictions() == (1, 1)
+    states = {p.pk: p.status for p in Prediction.objects.all()}
+    assert states == {fresh.pk: "pending", stale.pk: "pending", hopeless.pk: "failed"}
+    assert "took too long" in Prediction.objects.get(pk=hopeless.pk).error

@@ -1,0 +1,46 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+    def validate(self, attrs):
+        # The plain HttpRequest, so that django-axes counts failures and locks out as on the log-in page.
+        request = self.context["request"]._request
+        user = authenticate(request, username=attrs["email"], password=attrs["password"])
+        if user is None:
+            raise serializers.ValidationError(
+                "Unable to log in with that e-mail address and password.", code="authorization"
+            )
+        attrs["user"] = user
+        return attrs
+
+
+class ObtainTokenView(APIView):
+    """Exchange an e-mail address and password for the user's API token."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AnonRateThrottle]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description="Wrong e-mail address or password"),
+            429: OpenApiResponse(description="Too many attempts (see Retry-After)"),
+        },
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})

@@ -1,0 +1,89 @@
+import base64
+import binascii
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Prediction
+from .services import check_image
+
+
+@extend_schema_field({"type": "array", "items": {"type": "number", "format": "float"}, "minItems": 10, "maxItems": 10})
+class ProbabilitiesField(serializers.JSONField):
+    """The probability of each digit, 0 to 9."""
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "number", "format": "float"}})
+class TimingsField(serializers.JSONField):
+    """Milliseconds per stage: decode, preprocess, infer, total."""
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField()
+    probabilities = ProbabilitiesField(read_only=True)
+    timings = TimingsField(read_only=True)
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "id", "url", "status", "digit", "confidence", "probabilities", "model_version", "timings",
+            "error", "source", "original_name", "width", "height", "image_url", "created_at", "finished_at",
+        ]
+        read_only_fields = fields
+
+    def _absolute(self, name, obj):
+        return self.context["request"].build_absolute_uri(reverse(name, args=[obj.pk]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj):
+        return self._absolute("api:prediction-detail", obj)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image_url(self, obj):
+        return self._absolute("api:prediction-image", obj)
+
+
+@extend_schema_field({"type": "string", "format": "binary"})
+class ImageField(serializers.Field):
+    """A multipart file, or a base64 string (a data: URL prefix is allowed) in JSON."""
+
+    default_error_messages = {
+        "invalid_base64": "The image is not valid base64.",
+        "invalid_type": "Send the image as a file (multipart) or as a base64 string (JSON).",
+    }
+
+    def to_internal_value(self, data):
+        if hasattr(data, "read"):
+            return data.name, data.read()
+        if isinstance(data, str):
+            encoded = data.split(",", 1)[1] if data.startswith("data:") else data
+            try:
+                return "", base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError):
+                self.fail("invalid_base64")
+        self.fail("invalid_type")
+
+
+class PredictionCreateSerializer(serializers.Serializer):
+    image = ImageField(help_text="The image: a file in multipart, or a base64 string in JSON.")
+    name = serializers.CharField(required=False, max_length=255, help_text="A file name to keep with it.")
+
+    def validate(self, attrs):
+        given_name, data = attrs["image"]
+        try:
+            attrs["image"] = check_image(attrs.get("name") or given_name, data)
+        except serializers.DjangoValidationError as error:
+            raise serializers.ValidationError({"image": serializers.get_error_detail(error)}) from None
+        return attrs
+
+
+class PredictionFilterSerializer(serializers.Serializer):
+    """The list's query parameters, as selectors.predictions_of takes them."""
+
+    digit = serializers.IntegerField(required=False, min_value=0, max_value=9)
+    status = serializers.ChoiceField(choices=Prediction.Status.choices, required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
