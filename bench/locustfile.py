@@ -1,0 +1,70 @@
+"""Locust users for the load benchmark: predictions through the API with ?wait, and the home page.
+
+Run by `python -m bench.run`, which starts the stack and passes DIGITS_TOKEN.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from locust import FastHttpUser, constant, events, stats, task
+from urllib3 import encode_multipart_formdata
+
+# The percentiles the old app's report gave.
+PERCENTILES = [0.50, 0.60, 0.70, 0.80, 0.90, 0.95, 0.99]
+stats.PERCENTILES_TO_REPORT = [*PERCENTILES, 1.0]
+
+SAMPLES = Path(__file__).resolve().parent.parent / "ml" / "tests" / "fixtures"
+IMAGES = [
+    (digit, *encode_multipart_formdata({"image": (f"canvas_{digit}.png", (SAMPLES / f"canvas_{digit}.png").read_bytes(), "image/png")}))
+    for digit in range(10)
+]
+WAIT_S = 10
+
+
+class ApiClient(FastHttpUser):
+    wait_time = constant(0)
+
+    def on_start(self):
+        self.headers = {"Authorization": f"Token {os.environ['DIGITS_TOKEN']}"}
+        self.turn = 0
+
+    @task(10)
+    def predict(self):
+        digit, body, content_type = IMAGES[self.turn % len(IMAGES)]
+        self.turn += 1
+        with self.client.post(
+            f"/api/v1/predictions/?wait={WAIT_S}",
+            data=body,
+            headers={**self.headers, "Content-Type": content_type},
+            name="/api/v1/predictions/?wait",  # bench.run reads this name
+            catch_response=True,
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")
+            elif response.json()["status"] != "done":
+                response.failure(f"prediction {response.json()['status']}")
+
+    @task(1)
+    def home(self):
+        self.client.get("/", name="/")
+
+
+@events.quitting.add_listener
+def write_statistics(environment, **kwargs):
+    """The final figures, after the last request has ended, for bench.run's report."""
+    path = os.environ.get("LOCUST_STATS_JSON")
+    if not path:
+        return
+    entries = [*environment.stats.entries.values(), environment.stats.total]
+    rows = [
+        {
+            "method": entry.method or "", "name": entry.name, "requests": entry.num_requests,
+            "failures": entry.num_failures, "average": entry.avg_response_time,
+            "min": entry.min_response_time or 0, "max": entry.max_response_time,
+            "size": entry.avg_content_length, "rps": entry.total_rps, "fail_rps": entry.total_fail_per_sec,
+            "percentiles": {f"{round(p * 100)}%": entry.get_response_time_percentile(p) for p in PERCENTILES},
+        }
+        for entry in entries
+    ]
+    Path(path).write_text(json.dumps(rows, indent=1))

@@ -1,0 +1,191 @@
+"""Load benchmark: start the production stack on this machine, run Locust headless, write a report.
+
+    python -m bench.run [--users 50] [--duration 60] [--web-workers 2] [--web-threads 32] [--celery 2]
+
+The stack: gunicorn (gthread) in production settings, Celery worker(s), Redis (REDIS_URL when it
+answers, else an embedded one) and the database at DATABASE_URL (else a fresh SQLite file under
+var/bench/). A bench user and API token are created; Locust runs headless for a fixed time and
+number of users; afterwards the predictions are counted in the database, so that none is lost or
+left pending. The report (Markdown, in the shape of the old app's Locust report) is printed and
+written to var/bench/report.md.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+from digitsite.stack import BASE_DIR, free_port, redis_service, say, stop
+
+OUT_DIR = BASE_DIR / "var" / "bench"
+BENCH_EMAIL = "bench@digits.local"
+PREDICT = "/api/v1/predictions/?wait"  # the name the locustfile gives these requests
+COUNT_PREDICTIONS = """
+import json
+from recognition.models import Prediction
+from django.db.models import Count
+rows = Prediction.objects.filter(owner__email="{email}").values("status").annotate(n=Count("pk"))
+print(json.dumps({{row["status"]: row["n"] for row in rows}}))
+"""
+MAKE_USER = """
+from accounts.models import User
+from accounts.services import issue_api_token
+from recognition.models import Prediction
+user = User.objects.filter(email="{email}").first() or User.objects.create_user("{email}", "{password}")
+Prediction.objects.filter(owner=user).delete()
+print(issue_api_token(user).key)
+"""
+
+
+def manage(environment, *args, capture=False):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=environment, check=True,
+        capture_output=capture, text=True,
+    )
+    return result.stdout.strip().splitlines()[-1] if capture else None
+
+
+def shell(environment, code):
+    """Run Python in the stack's Django settings; its last printed line."""
+    return manage(environment, "shell", "--no-imports", "-c", code, capture=True)
+
+
+def wait_for_http(url, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+def report(rows, args, counts, database, started):
+    percentiles = list(rows[0]["percentiles"]) if rows else []
+    lines = [
+        "# Load benchmark",
+        "",
+        f"{started:%Y-%m-%d %H:%M} UTC · {args.users} users, spawn rate {args.users}/s, {args.duration} s · "
+        f"gunicorn {args.web_workers}x{args.web_threads} threads, Celery {args.celery} process(es) · "
+        f"database {database} · {os.cpu_count()} CPU cores shared with Locust",
+        "",
+        "## Request statistics",
+        "",
+        "| Method | Name | # Requests | # Fails | Average (ms) | Min (ms) | Max (ms) | Average size (bytes) | RPS | Failures/s |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['method']} | {row['name']} | {row['requests']} | {row['failures']} | {row['average']:.1f} | "
+            f"{row['min']:.1f} | {row['max']:.1f} | {row['size']:.0f} | {row['rps']:.1f} | {row['fail_rps']:.1f} |"
+        )
+    lines += [
+        "",
+        "## Response time statistics",
+        "",
+        "| Method | Name | " + " | ".join(f"{p}ile (ms)" for p in percentiles) + " |",
+        "| --- | --- | " + " | ".join("---:" for _ in percentiles) + " |",
+    ]
+    for row in rows:
+        lines.append(f"| {row['method']} | {row['name']} | "
+                     + " | ".join(str(row["percentiles"][p]) for p in percentiles) + " |")
+    sent = sum(row["requests"] for row in rows if row["name"] == PREDICT)
+    failed = sum(row["failures"] for row in rows if row["name"] == PREDICT)
+    lines += [
+        "",
+        "## Predictions in the database afterwards",
+        "",
+        f"- prediction requests: {sent} ({failed} failed); predictions stored: {sum(counts.values())} "
+        f"(done {counts.get('done', 0)}, failed {counts.get('failed', 0)}, pending {counts.get('pending', 0)})",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=60, help="seconds of load")
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=32)
+    parser.add_argument("--celery", type=int, default=2, help="Celery worker processes")
+    args = parser.parse_args(argv)
+
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    media = OUT_DIR / "media"
+    environment = {
+        **os.environ,
+        "DIGITS_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
+        "MEDIA_ROOT": str(media),
+        "STATIC_ROOT": str(OUT_DIR / "static"),
+        "API_THROTTLE_USER": "1000000/min",  # one token drives all the load
+        "LOG_LEVEL": "WARNING",
+    }
+    if "DATABASE_URL" not in environment:
+        database = OUT_DIR / "bench.sqlite3"
+        database.unlink(missing_ok=True)
+        environment["DATABASE_URL"] = f"sqlite:///{database}"
+    database_name = environment["DATABASE_URL"].split(":", 1)[0]
+
+    with redis_service() as redis_url:
+        environment["REDIS_URL"] = redis_url
+        manage(environment, "migrate", "--noinput", "-v0")
+        manage(environment, "collectstatic", "--noinput", "-v0")
+        token = shell(environment, MAKE_USER.format(email=BENCH_EMAIL, password=secrets.token_urlsafe(16)))
+        port = free_port()
+        host = f"http://127.0.0.1:{port}"
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "digitsite.wsgi", "--bind", f"127.0.0.1:{port}",
+                 "--worker-class", "gthread", "--workers", str(args.web_workers),
+                 "--threads", str(args.web_threads), "--log-level", "warning"],
+                cwd=BASE_DIR, env=environment,
+            ),
+            subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "digitsite", "worker", "--loglevel", "WARNING",
+                 "--concurrency", str(args.celery), "--without-gossip", "--without-mingle"],
+                cwd=BASE_DIR, env=environment,
+            ),
+        ]
+        try:
+            wait_for_http(host + "/healthz")
+            say(f"Stack up at {host}; Locust: {args.users} users for {args.duration} s")
+            started = datetime.now(timezone.utc)
+            subprocess.run(
+                [sys.executable, "-m", "locust", "-f", str(BASE_DIR / "bench" / "locustfile.py"), "--headless",
+                 "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.duration}s",
+                 "--host", host, "--only-summary", "--stop-timeout", "15"],
+                cwd=BASE_DIR, check=False,
+                env={**environment, "DIGITS_TOKEN": token, "LOCUST_STATS_JSON": str(OUT_DIR / "locust.json")},
+            )
+            # Let the worker finish what is queued, then count.
+            deadline = time.monotonic() + 60
+            while True:
+                counts = json.loads(shell(environment, COUNT_PREDICTIONS.format(email=BENCH_EMAIL)))
+                if not counts.get("pending") or time.monotonic() > deadline:
+                    break
+                time.sleep(2)
+        finally:
+            stop(processes)
+
+    rows = json.loads((OUT_DIR / "locust.json").read_text())
+    text = report(rows, args, counts, database_name, started)
+    (OUT_DIR / "report.md").write_text(text)
+    print(text)
+    say(f"Report written to {OUT_DIR / 'report.md'}")
+
+
+if __name__ == "__main__":
+    main()
