@@ -5,6 +5,8 @@ from django.contrib.auth import get_user
 from django.core import mail
 from django.urls import reverse
 
+from rest_framework.authtoken.models import Token
+
 from accounts.models import Organization, User
 
 from .factories import PASSWORD, make_official, make_user
@@ -173,3 +175,27 @@ def test_admin_manages_users_roles_and_organizations(admin_client):
     assert created.status_code == 302
     teller = User.objects.get(email="teller@bank.example")
     assert teller.is_official and teller.organization == bank
+
+
+def test_api_token_is_created_shown_replaced_and_revoked_from_the_profile(client):
+    user = make_user()
+    client.force_login(user)
+    assert "You have no API token" in client.get(reverse("profile")).content.decode()
+
+    assert client.post(reverse("api-token-issue")).status_code == 302
+    first = Token.objects.get(user=user).key
+    assert first in client.get(reverse("profile")).content.decode()
+
+    client.post(reverse("api-token-issue"))
+    second = Token.objects.get(user=user).key
+    assert second != first
+
+    client.post(reverse("api-token-revoke"))
+    assert not Token.objects.filter(user=user).exists()
+    assert second not in client.get(reverse("profile")).content.decode()
+
+
+def test_token_actions_need_login_and_post(client):
+    assert client.post(reverse("api-token-issue")).status_code == 302
+    client.force_login(make_user())
+    assert client.get(reverse("api-token-issue")).status_code == 405
