@@ -65,10 +65,10 @@ def _thumbnail_png(picture):
     if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
         rgba = picture.convert("RGBA")
         picture = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-    picture = picture.convert("RGB")
+    picture = picture.convert("L" if picture.mode in ("1", "L") else "RGB")
     picture.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG", optimize=True)
+    picture.save(buffer, format="PNG", compress_level=1)  # small already; speed matters more here
     return buffer.getvalue()
 
 

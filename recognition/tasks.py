@@ -10,8 +10,10 @@ class RecognitionTask(Task):
         services.fail_prediction(args[0], "Reading this image failed on our side. Please try again.")
 
 
+# The outcome lives in our Prediction rows, so Celery keeps no result.
 @shared_task(
     base=RecognitionTask,
+    ignore_result=True,
     autoretry_for=(DatabaseError, ConnectionError, TimeoutError),
     retry_backoff=True,
     max_retries=3,
@@ -20,7 +22,7 @@ def recognize_prediction(prediction_id):
     services.run_prediction(prediction_id)
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def sweep_stale_predictions():
     failed, requeued = services.sweep_stale_predictions()
     return {"failed": failed, "requeued": requeued}

@@ -66,7 +66,8 @@ def test_upload_a_scan_and_find_it_in_history(live_server, page, celery_worker):
     page.locator("#digit").wait_for(timeout=15_000)
     assert page.locator("#digit").inner_text() == "3"
 
-    page.get_by_role("link", name="History").first.click()
+    page.get_by_role("navigation").get_by_role("link", name="History").click()
+    page.wait_for_url("**/predictions/")
     assert page.locator(".history-item").count() == 1
     assert page.locator(".history-digit").inner_text() == "3"
 
