@@ -27,7 +27,9 @@ from .notifications import announce_ended
 logger = logging.getLogger(__name__)
 
 THUMBNAIL_SIDE = 160
-EXTENSIONS = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif", "BMP": ".bmp", "TIFF": ".tif", "WEBP": ".webp"}
+EXTENSIONS = {
+    "PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "GIF": ".gif", "BMP": ".bmp", "TIFF": ".tif", "WEBP": ".webp",
+}
 
 
 @dataclass
@@ -51,8 +53,7 @@ def check_image(name, data):
     try:
         picture = decode_image(data)
     except ImageError as error:
-        code = "unsupported" if "not an image" in str(error) or "empty" in str(error) else "invalid_image"
-        raise ValidationError(f"{label}: {error}", code=code) from None
+        raise ValidationError(f"{label}: {error}", code=error.code) from None
     # decode_image accepted it, so the header names one of the formats it allows.
     return CheckedImage(name=name, data=data, picture=picture, format=Image.open(io.BytesIO(data)).format)
 

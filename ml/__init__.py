@@ -1,0 +1,1 @@
+"""Digits recognition engine: preprocessing, model, training and LiteRT inference."""

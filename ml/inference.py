@@ -1,0 +1,132 @@
+"""Digit recognition served by the LiteRT runtime; TensorFlow is not imported.
+
+    recognizer = get_recognizer()          # loaded once per process
+    reading = recognizer.read_one(data)    # raises ImageError for a bad file
+    results = recognizer.read([a, b, c])   # a Reading or an ImageError per item, one model call
+"""
+import json
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from ml.preprocess import ImageError, decode_image, prepare
+
+# The shipped model; DIGITS_MODEL_DIR points a deployment at another trained one.
+MODEL_DIR = Path(os.environ.get("DIGITS_MODEL_DIR", Path(__file__).resolve().parent / "models"))
+MAX_BATCH = 256  # images per model call; larger batches gain nothing and cost memory
+
+
+@dataclass
+class Reading:
+    """The outcome for one image.
+
+    For a blank image (no ink found) ``digit`` is None, ``confidence`` 0.0, ``status``
+    "blank" and ``probabilities`` uniform (0.1 each): the model was not asked.
+    ``timings`` holds milliseconds for decode, preprocess, infer (this image's share of
+    the batched model call) and total.
+    """
+
+    digit: int | None
+    confidence: float
+    probabilities: list[float]
+    status: str
+    model_version: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self):
+        return asdict(self)
+
+
+class Recognizer:
+    """The shipped model behind a LiteRT interpreter; thread-safe."""
+
+    def __init__(self, model_dir=MODEL_DIR, num_threads=None):
+        model_dir = Path(model_dir)
+        self.card = json.loads((model_dir / "model_card.json").read_text())
+        self.version = self.card["version"]
+        self.num_threads = num_threads or min(2, os.cpu_count() or 1)
+        self.interpreter = Interpreter(
+            model_path=str(model_dir / self.card["files"]["tflite"]), num_threads=self.num_threads)
+        self.input = self.interpreter.get_input_details()[0]["index"]
+        self.output = self.interpreter.get_output_details()[0]["index"]
+        self.batch = None
+        self.lock = threading.Lock()  # one interpreter, so one model call at a time
+
+    def read_arrays(self, x):
+        """Class probabilities (N, 10) for digits already in MNIST form, (N, 28, 28) in [0, 1]."""
+        x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
+        out = np.empty((len(x), 10), np.float32)
+        with self.lock:
+            for start in range(0, len(x), MAX_BATCH):
+                chunk = x[start: start + MAX_BATCH]
+                if len(chunk) != self.batch:  # re-planning the tensors costs, so keep the size
+                    self.interpreter.resize_tensor_input(self.input, chunk.shape)
+                    self.interpreter.allocate_tensors()
+                    self.batch = len(chunk)
+                self.interpreter.set_tensor(self.input, chunk)
+                self.interpreter.invoke()
+                out[start: start + len(chunk)] = self.interpreter.get_tensor(self.output)
+        return out
+
+    def read(self, images: list[bytes]) -> list["Reading | ImageError"]:
+        """Read many uploads with one model call; a bad file yields its ImageError in place."""
+        prepared, timings = [], []
+        for data in images:
+            start = time.perf_counter()
+            try:
+                image = decode_image(data)
+                decoded = time.perf_counter()
+                prepared.append(prepare(image))
+            except ImageError as error:
+                prepared.append(error)
+                timings.append(None)
+                continue
+            timings.append({"decode": decoded - start, "preprocess": time.perf_counter() - decoded})
+
+        digits = [item for item in prepared if isinstance(item, np.ndarray)]
+        start = time.perf_counter()
+        probabilities = iter(self.read_arrays(np.stack(digits)) if digits else [])
+        infer = (time.perf_counter() - start) / max(len(digits), 1)
+
+        results = []
+        for item, t in zip(prepared, timings):
+            if isinstance(item, ImageError):
+                results.append(item)
+                continue
+            blank = item is None
+            p = np.full(10, 0.1) if blank else next(probabilities)
+            t["infer"] = 0.0 if blank else infer
+            t = {name: round(seconds * 1000, 3) for name, seconds in t.items()}
+            t["total"] = round(sum(t.values()), 3)
+            results.append(Reading(
+                digit=None if blank else int(p.argmax()),
+                confidence=0.0 if blank else float(p.max()),
+                probabilities=[float(v) for v in p], status="blank" if blank else "done",
+                model_version=self.version, timings=t))
+        return results
+
+    def read_one(self, data: bytes) -> Reading:
+        """Read one upload; raises ImageError when it is not a usable image."""
+        result = self.read([data])[0]
+        if isinstance(result, ImageError):
+            raise result
+        return result
+
+
+_recognizer = None
+_recognizer_lock = threading.Lock()
+
+
+def get_recognizer() -> Recognizer:
+    """The process-wide Recognizer, loaded on first use."""
+    global _recognizer
+    if _recognizer is None:
+        with _recognizer_lock:
+            if _recognizer is None:
+                _recognizer = Recognizer()
+    return _recognizer

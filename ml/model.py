@@ -1,0 +1,39 @@
+"""The digit classifier: a compact VGG-style CNN with batch normalisation."""
+import keras
+from keras import layers
+
+
+def conv_bn(x, filters, padding="same"):
+    # The bias is redundant before BatchNorm, which the LiteRT converter folds into the conv.
+    x = layers.Conv2D(filters, 3, padding=padding, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def build_model(width=32, dropout=0.3):
+    """28x28x1 in [0, 1] -> 10 softmax probabilities."""
+    inputs = keras.Input((28, 28, 1))
+    x = conv_bn(inputs, width, "valid")  # 26x26
+    x = conv_bn(x, width, "valid")  # 24x24
+    x = layers.MaxPooling2D()(x)  # 12x12
+    x = conv_bn(x, 2 * width, "valid")  # 10x10
+    x = conv_bn(x, 2 * width, "valid")  # 8x8
+    x = layers.MaxPooling2D()(x)  # 4x4
+    x = conv_bn(x, 4 * width)  # 4x4
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(10, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name="digits_cnn")
+
+
+def flops_per_image(model):
+    """Multiply-adds x 2 of the conv and dense layers (the rest is negligible)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            kh, kw, cin, cout = layer.kernel.shape
+            _, h, w, _ = layer.output.shape
+            total += 2 * h * w * kh * kw * cin * cout
+        elif isinstance(layer, layers.Dense):
+            total += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+    return int(total)

@@ -1,0 +1,42 @@
+"""Synthetic test images: digits drawn with thick strokes, as a canvas or a photo gives them."""
+import io
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+# Strokes in a unit box (x right, y down): simple shapes anyone would draw.
+STROKES = {
+    0: "ellipse",
+    1: [[(0.3, 0.25), (0.55, 0.0), (0.55, 1.0)]],
+    4: [[(0.65, 0.0), (0.0, 0.68), (0.95, 0.68)], [(0.68, 0.3), (0.68, 1.0)]],
+    7: [[(0.0, 0.0), (1.0, 0.0), (0.35, 1.0)]],
+}
+
+
+def draw_digit(digit, size=(280, 280), box=(60, 40, 140, 200), width=18, ink=0, paper=255, mode="L"):
+    """Draw ``digit`` inside ``box`` (left, top, width, height) on a canvas of ``size``."""
+    image = Image.new(mode, size, paper)
+    draw = ImageDraw.Draw(image)
+    left, top, w, h = box
+    if STROKES[digit] == "ellipse":
+        draw.ellipse((left, top, left + w, top + h), outline=ink, width=width)
+    for stroke in [] if STROKES[digit] == "ellipse" else STROKES[digit]:
+        draw.line([(left + x * w, top + y * h) for x, y in stroke], fill=ink, width=width, joint="curve")
+    return image
+
+
+def photo(image, paper=(0.45, 0.85), ink_level=0.2, noise=6.0, seed=0):
+    """Turn a black-on-white drawing into a grey photo: uneven light, grey ink, sensor noise."""
+    rng = np.random.default_rng(seed)
+    ink = 1.0 - np.asarray(image.convert("L"), np.float32) / 255.0
+    h, w = ink.shape
+    light = np.linspace(*paper, w)[None, :] * np.linspace(1.0, 0.85, h)[:, None]
+    grey = light * (1 - ink) + light * ink_level * ink
+    grey = grey * 255 + rng.normal(0, noise, grey.shape)
+    return Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8))
+
+
+def encode(image, format="PNG", **params):
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **params)
+    return buffer.getvalue()
