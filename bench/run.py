@@ -74,7 +74,7 @@ def report(rows, args, counts, database, started):
         "# Load benchmark",
         "",
         f"{started:%Y-%m-%d %H:%M} UTC · {args.users} users, spawn rate {args.users}/s, {args.duration} s · "
-        f"gunicorn {args.web_workers}x{args.web_threads} threads, Celery {args.celery} process(es) · "
+        f"gunicorn {args.web_workers}x{args.web_threads} threads, Celery {args.celery} ({args.celery_pool}) · "
         f"database {database} · {os.cpu_count()} CPU cores shared with Locust",
         "",
         "## Request statistics",
@@ -118,6 +118,8 @@ def main(argv=None):
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=32)
     parser.add_argument("--celery", type=int, default=2, help="Celery worker processes")
+    parser.add_argument("--celery-pool", default="prefork", choices=["prefork", "solo", "threads"],
+                        help="prefork: one worker with --celery children; solo: --celery separate workers")
     args = parser.parse_args(argv)
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
@@ -153,12 +155,15 @@ def main(argv=None):
                  "--threads", str(args.web_threads), "--log-level", "warning"],
                 cwd=BASE_DIR, env=environment,
             ),
-            subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "digitsite", "worker", "--loglevel", "WARNING",
-                 "--concurrency", str(args.celery), "--without-gossip", "--without-mingle"],
-                cwd=BASE_DIR, env=environment,
-            ),
         ]
+        workers = 1 if args.celery_pool != "solo" else args.celery
+        for number in range(workers):
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "digitsite", "worker", "--loglevel", "WARNING",
+                 "--pool", args.celery_pool, "--concurrency", str(args.celery), "--hostname", f"bench{number}@%h",
+                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                cwd=BASE_DIR, env=environment,
+            ))
         try:
             wait_for_http(host + "/healthz")
             say(f"Stack up at {host}; Locust: {args.users} users for {args.duration} s")
