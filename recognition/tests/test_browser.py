@@ -1,5 +1,6 @@
 """As a person uses it, in Chromium: draw with the mouse, upload, see results and history."""
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,26 @@ def test_result_page_fits_a_phone(live_server, page, celery_worker):
     page.get_by_role("button", name="Read them").click()
     page.locator("#digit").wait_for(timeout=15_000)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_drop_several_images_preview_them_and_send_them(live_server, page, celery_worker):
+    log_in(page, live_server, "dropper@example.com")
+    page.goto(live_server.url + "/upload/")
+    files = [{"name": name, "b64": base64.b64encode((SAMPLES / name).read_bytes()).decode()}
+             for name in ("canvas_2.png", "scan_6.jpg")]
+    page.evaluate(
+        """(files) => {
+            const dropped = new DataTransfer();
+            for (const f of files) {
+                const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+                dropped.items.add(new File([bytes], f.name, {type: f.name.endsWith(".png") ? "image/png" : "image/jpeg"}));
+            }
+            document.getElementById("dropzone").dispatchEvent(new DragEvent("drop", {dataTransfer: dropped, bubbles: true}));
+        }""",
+        files,
+    )
+    assert page.locator("#previews img").count() == 2
+    page.get_by_role("button", name="Read them").click()
+    page.wait_for_url("**/predictions/")
+    assert "2 images are being read" in page.content()
+    page.wait_for_function("document.querySelectorAll('.history-item').length === 2")
