@@ -12,7 +12,6 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from . import selectors, services
 from .forms import HistoryFilterForm, UploadForm
-from .models import Prediction
 
 
 def file_response(stored):
@@ -44,9 +43,6 @@ class HomeView(TemplateView):
 
 class DrawView(LoginRequiredMixin, TemplateView):
     template_name = "recognition/draw.html"
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(form=UploadForm(initial={"source": Prediction.Source.DRAWING}), **kwargs)
 
 
 class UploadView(LoginRequiredMixin, View):
