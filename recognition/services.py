@@ -126,46 +126,50 @@ def sweep_stale_predictions(requeue_after=timedelta(minutes=2), give_up_after=ti
 
 
 def run_prediction(prediction_id):
-    """Read a pending prediction's image and store the outcome. Safe to run twice."""
-    with transaction.atomic():
-        prediction = Prediction.objects.select_for_update().filter(pk=prediction_id).first()
-        if prediction is None or prediction.status != Prediction.Status.PENDING:
-            return prediction
-        try:
-            with prediction.image.open("rb") as stored:
-                data = stored.read()
-            reading = get_recognizer().read_one(data)
-        except FileNotFoundError:
-            return _fail(prediction, "The stored image is missing.")
-        except ImageError as error:
-            return _fail(prediction, str(error))
-        prediction.status = Prediction.Status.DONE
-        prediction.digit = reading.digit
-        prediction.confidence = reading.confidence
-        prediction.probabilities = reading.probabilities
-        prediction.model_version = reading.model_version
-        prediction.timings = reading.timings
-        prediction.finished_at = timezone.now()
-        prediction.save()
-        transaction.on_commit(lambda: announce_ended(prediction_id))
-    return prediction
+    """Read a pending prediction's image and store the outcome. Safe to run twice.
+
+    No lock is held while the engine reads: the outcome is written by one conditional UPDATE,
+    so a second run (a redelivered message, the sweep) finds the prediction ended and changes nothing.
+    """
+    prediction = Prediction.objects.filter(pk=prediction_id).first()
+    if prediction is None or prediction.has_ended:
+        return prediction
+    try:
+        with prediction.image.open("rb") as stored:
+            data = stored.read()
+        reading = get_recognizer().read_one(data)
+    except FileNotFoundError:
+        return _end(prediction, status=Prediction.Status.FAILED, error="The stored image is missing.")
+    except ImageError as error:
+        return _end(prediction, status=Prediction.Status.FAILED, error=str(error))
+    return _end(
+        prediction,
+        status=Prediction.Status.DONE,
+        digit=reading.digit,
+        confidence=reading.confidence,
+        probabilities=reading.probabilities,
+        model_version=reading.model_version,
+        timings=reading.timings,
+    )
 
 
 def fail_prediction(prediction_id, reason):
     """Mark a prediction failed unless it already ended."""
-    with transaction.atomic():
-        prediction = Prediction.objects.select_for_update().filter(pk=prediction_id).first()
-        if prediction is not None and prediction.status == Prediction.Status.PENDING:
-            _fail(prediction, reason)
+    prediction = Prediction.objects.filter(pk=prediction_id).first()
+    if prediction is not None and not prediction.has_ended:
+        _end(prediction, status=Prediction.Status.FAILED, error=reason)
     return prediction
 
 
-def _fail(prediction, reason):
-    prediction.status = Prediction.Status.FAILED
-    prediction.error = reason
-    prediction.finished_at = timezone.now()
-    prediction.save(update_fields=["status", "error", "finished_at"])
-    transaction.on_commit(lambda: announce_ended(prediction.pk))
+def _end(prediction, **outcome):
+    """Store the outcome if the prediction is still pending, and tell whoever waits on it."""
+    outcome["finished_at"] = timezone.now()
+    if Prediction.objects.filter(pk=prediction.pk, status=Prediction.Status.PENDING).update(**outcome):
+        for field, value in outcome.items():
+            setattr(prediction, field, value)
+        transaction.on_commit(lambda: announce_ended(prediction.pk))
+    else:
+        prediction.refresh_from_db()
     return prediction
 
 

@@ -98,3 +98,11 @@ def test_the_sweep_requeues_stale_predictions_and_fails_hopeless_ones(user):
     states = {p.pk: p.status for p in Prediction.objects.all()}
     assert states == {fresh.pk: "pending", stale.pk: "pending", hopeless.pk: "failed"}
     assert "took too long" in Prediction.objects.get(pk=hopeless.pk).error
+
+
+def test_a_late_reading_does_not_overwrite_a_prediction_that_ended(user):
+    prediction = create(user)
+    services.fail_prediction(prediction.pk, "Given up.")
+    services.run_prediction(prediction.pk)
+    prediction.refresh_from_db()
+    assert (prediction.status, prediction.error, prediction.digit) == ("failed", "Given up.", None)
