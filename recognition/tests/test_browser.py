@@ -4,6 +4,7 @@ import base64
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, make_user
 
@@ -37,6 +38,8 @@ def draw_seven(page):
 def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
     log_in(page, live_server, "drawer@example.com")
     page.get_by_role("link", name="Draw", exact=True).click()
+    page.wait_for_url("**/draw/")
+    page.wait_for_load_state()
     # A stray stroke, taken back with Undo.
     box = page.locator("#pad").bounding_box()
     page.mouse.move(box["x"] + 20, box["y"] + 20)
@@ -51,7 +54,7 @@ def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
     digit = page.locator("#digit")
     digit.wait_for(timeout=15_000)
     assert digit.inner_text() == "7"
-    assert page.locator(".bar").count() == 10
+    expect(page.locator(".bar")).to_have_count(10)
     # The image fits its container at this size.
     image = page.locator(".result-image img").bounding_box()
     frame = page.locator(".result-image").bounding_box()
@@ -61,15 +64,17 @@ def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
 def test_upload_a_scan_and_find_it_in_history(live_server, page, celery_worker):
     log_in(page, live_server, "uploader@example.com")
     page.get_by_role("link", name="Upload", exact=True).click()
+    page.wait_for_url("**/upload/")
+    page.wait_for_load_state()  # upload.js, at the end of the page, has attached its listeners
     page.locator("input[type=file]").set_input_files(str(SAMPLES / "scan_3.jpg"))
-    assert page.locator("#previews img").count() == 1
+    expect(page.locator("#previews img")).to_have_count(1)
     page.get_by_role("button", name="Read them").click()
     page.locator("#digit").wait_for(timeout=15_000)
     assert page.locator("#digit").inner_text() == "3"
 
     page.get_by_role("navigation").get_by_role("link", name="History").click()
     page.wait_for_url("**/predictions/")
-    assert page.locator(".history-item").count() == 1
+    expect(page.locator(".history-item")).to_have_count(1)
     assert page.locator(".history-digit").inner_text() == "3"
 
 
@@ -110,7 +115,7 @@ def test_drop_several_images_preview_them_and_send_them(live_server, page, celer
         }""",
         files,
     )
-    assert page.locator("#previews img").count() == 2
+    expect(page.locator("#previews img")).to_have_count(2)
     page.get_by_role("button", name="Read them").click()
     page.wait_for_url("**/predictions/")
     assert "2 images are being read" in page.content()
