@@ -126,6 +126,13 @@ def test_create_from_base64_json(api):
     assert Prediction.objects.get().original_name == "seven.png"
 
 
+def test_base64_of_something_that_is_not_an_image_is_a_415(api, media_root):
+    encoded = base64.b64encode(b"%PDF-1.7\n%%EOF").decode()
+    response = api.post(LIST, {"image": encoded, "name": "scan.pdf"}, format="json")
+    assert_error(response, 415, code="unsupported", field="image", text="“scan.pdf”: This file is not an image")
+    assert not Prediction.objects.exists() and stored_files(media_root) == []
+
+
 def test_bad_base64_is_a_400(api):
     assert_error(api.post(LIST, {"image": "%%%not base64"}, format="json"), 400, code="invalid_base64", field="image")
 
