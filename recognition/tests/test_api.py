@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -260,10 +259,8 @@ def test_an_image_over_the_limit_is_a_413(api, settings, media_root):
 # Throttling
 
 @pytest.fixture
-def throttle_rates(settings, monkeypatch):
-    """Set rates for one test, counting in a cache of its own."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    cache.clear()
+def throttle_rates(monkeypatch):
+    """Set rates for one test (the root conftest gives each test a fresh cache)."""
 
     def set_rates(**rates):
         # DRF reads the rates once, into the class; set them where it looks.
