@@ -238,3 +238,5 @@ RECOGNITION_MAX_WAIT_S = 10  # the API's ?wait= cap
 # Uploads above Django's in-memory limit go to temporary files, never into MEDIA_ROOT unchecked.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = RECOGNITION_MAX_FILES
+# Room for a base64-encoded image of the largest accepted size in a JSON body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = RECOGNITION_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024

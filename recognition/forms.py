@@ -3,7 +3,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from .models import Prediction
-from .services import check_image
+from .services import check_upload
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -11,7 +11,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleImageField(forms.FileField):
-    """A file field that takes several images and checks each one (see services.check_image)."""
+    """A file field that takes several images and checks each one (see services.check_upload)."""
 
     widget = MultipleFileInput
 
@@ -26,7 +26,7 @@ class MultipleImageField(forms.FileField):
         checked, errors = [], []
         for upload in files:
             try:
-                checked.append(check_image(upload.name, upload.read()))
+                checked.append(check_upload(upload))
             except ValidationError as error:
                 errors.append(error)
         if errors:

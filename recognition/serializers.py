@@ -1,13 +1,14 @@
 import base64
 import binascii
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Prediction
-from .services import check_image
+from .services import check_upload
 
 
 @extend_schema_field({"type": "array", "items": {"type": "number", "format": "float"}, "minItems": 10, "maxItems": 10})
@@ -56,12 +57,13 @@ class ImageField(serializers.Field):
     }
 
     def to_internal_value(self, data):
+        """An uploaded file either way, so that one check serves both."""
         if hasattr(data, "read"):
-            return data.name, data.read()
+            return data
         if isinstance(data, str):
             encoded = data.split(",", 1)[1] if data.startswith("data:") else data
             try:
-                return "", base64.b64decode(encoded, validate=True)
+                return SimpleUploadedFile("image", base64.b64decode(encoded, validate=True))
             except (binascii.Error, ValueError):
                 self.fail("invalid_base64")
         self.fail("invalid_type")
@@ -72,9 +74,11 @@ class PredictionCreateSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=255, help_text="A file name to keep with it.")
 
     def validate(self, attrs):
-        given_name, data = attrs["image"]
+        image = attrs["image"]
+        if attrs.get("name"):
+            image.name = attrs["name"]
         try:
-            attrs["image"] = check_image(attrs.get("name") or given_name, data)
+            attrs["image"] = check_upload(image)
         except serializers.DjangoValidationError as error:
             raise serializers.ValidationError({"image": serializers.get_error_detail(error)}) from None
         return attrs

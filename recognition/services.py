@@ -42,14 +42,28 @@ class CheckedImage:
     format: str
 
 
+def _label(name):
+    return f"“{name}”" if name else "The image"
+
+
+def _check_size(name, size):
+    limit = settings.RECOGNITION_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise ValidationError(
+            f"{_label(name)} is {filesizeformat(size)}; the limit is {filesizeformat(limit)}.", code="too_large"
+        )
+
+
+def check_upload(upload):
+    """check_image for an uploaded file, refusing one over the size limit before reading it."""
+    _check_size(upload.name, upload.size)
+    return check_image(upload.name, upload.read())
+
+
 def check_image(name, data):
     """Accept bytes that make a usable image, or raise ValidationError with a message for people."""
-    label = f"“{name}”" if name else "The image"
-    limit = settings.RECOGNITION_MAX_UPLOAD_BYTES
-    if len(data) > limit:
-        raise ValidationError(
-            f"{label} is {filesizeformat(len(data))}; the limit is {filesizeformat(limit)}.", code="too_large"
-        )
+    label = _label(name)
+    _check_size(name, len(data))
     try:
         picture = decode_image(data)
     except ImageError as error:

@@ -304,3 +304,10 @@ def test_schema_and_docs_are_served_offline(client):
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower() and "https://" not in docs
+
+
+def test_a_base64_image_over_the_limit_is_a_413(api, settings, media_root):
+    settings.RECOGNITION_MAX_UPLOAD_BYTES = 1024
+    encoded = base64.b64encode(sample("scan_3.jpg")).decode()
+    assert_error(api.post(LIST, {"image": encoded}, format="json"), 413, code="too_large", field="image")
+    assert stored_files(media_root) == []
