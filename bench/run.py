@@ -19,7 +19,6 @@ import sys
 import time
 import urllib.request
 from datetime import datetime, timezone
-from pathlib import Path
 
 from digitsite.stack import BASE_DIR, free_port, redis_service, say, stop
 

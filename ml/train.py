@@ -11,7 +11,6 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
 import tensorflow as tf
 import keras
 from tqdm.keras import TqdmCallback

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
