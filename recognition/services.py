@@ -102,7 +102,6 @@ def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOA
         idempotency_key=idempotency_key,
     )
     prediction.image.save(f"image{EXTENSIONS[image.format]}", ContentFile(image.data), save=False)
-    prediction.thumbnail.save("thumbnail.png", ContentFile(_thumbnail_png(image.picture)), save=False)
     try:
         with transaction.atomic():
             prediction.save()
@@ -185,6 +184,25 @@ def _end(prediction, **outcome):
     else:
         prediction.refresh_from_db()
     return prediction
+
+
+def thumbnail_of(prediction):
+    """The prediction's thumbnail, made on first use: most API predictions are never shown in a list.
+
+    Two first views at once may both make one; the first to record it wins and the other's file is removed.
+    """
+    if prediction.thumbnail:
+        return prediction.thumbnail
+    try:
+        with prediction.image.open("rb") as stored:
+            picture = decode_image(stored.read())
+    except (FileNotFoundError, ImageError):
+        return prediction.thumbnail  # empty: nothing to show
+    prediction.thumbnail.save("thumbnail.png", ContentFile(_thumbnail_png(picture)), save=False)
+    if not Prediction.objects.filter(pk=prediction.pk, thumbnail="").update(thumbnail=prediction.thumbnail.name):
+        prediction.thumbnail.storage.delete(prediction.thumbnail.name)
+        prediction.refresh_from_db(fields=["thumbnail"])
+    return prediction.thumbnail
 
 
 def delete_prediction(prediction):

@@ -9,11 +9,7 @@ urlpatterns = [
     path("predictions/", views.HistoryView.as_view(), name="history"),
     path("predictions/<uuid:pk>/", views.PredictionDetailView.as_view(), name="prediction-detail"),
     path("predictions/<uuid:pk>/panel/", views.PredictionPanelView.as_view(), name="prediction-panel"),
-    path("predictions/<uuid:pk>/image/", views.PredictionFileView.as_view(), name="prediction-image"),
-    path(
-        "predictions/<uuid:pk>/thumbnail/",
-        views.PredictionFileView.as_view(field="thumbnail"),
-        name="prediction-thumbnail",
-    ),
+    path("predictions/<uuid:pk>/image/", views.PredictionImageView.as_view(), name="prediction-image"),
+    path("predictions/<uuid:pk>/thumbnail/", views.PredictionThumbnailView.as_view(), name="prediction-thumbnail"),
     path("predictions/<uuid:pk>/delete/", views.PredictionDeleteView.as_view(), name="prediction-delete"),
 ]

@@ -85,11 +85,14 @@ class PredictionPanelView(OwnPredictionMixin, DetailView):
     context_object_name = "prediction"
 
 
-class PredictionFileView(OwnPredictionMixin, View):
-    field = "image"
-
+class PredictionImageView(OwnPredictionMixin, View):
     def get(self, request, pk):
-        return file_response(getattr(self.get_object(), self.field))
+        return file_response(self.get_object().image)
+
+
+class PredictionThumbnailView(OwnPredictionMixin, View):
+    def get(self, request, pk):
+        return file_response(services.thumbnail_of(self.get_object()))
 
 
 class PredictionDeleteView(OwnPredictionMixin, View):

@@ -178,6 +178,7 @@ def test_list_filters(api, user):
 
 def test_delete_removes_object_and_files(api, media_root):
     pk = send(api).json()["id"]
+    services.thumbnail_of(Prediction.objects.get(pk=pk))  # as after a look at the history page
     assert len(stored_files(media_root)) == 2
     assert api.delete(detail(pk)).status_code == 204
     assert not Prediction.objects.exists() and stored_files(media_root) == []
@@ -192,7 +193,7 @@ def test_other_users_objects_are_404(api, stranger, media_root):
         assert_error(stranger.get(path), 404, code="not_found")
     assert stranger.delete(detail(pk)).status_code == 404
     assert stranger.get(LIST).json()["count"] == 0
-    assert Prediction.objects.filter(pk=pk).exists() and len(stored_files(media_root)) == 2
+    assert Prediction.objects.filter(pk=pk).exists() and len(stored_files(media_root)) == 1
 
 
 # Wait semantics
@@ -215,7 +216,7 @@ def test_a_retry_with_the_same_idempotency_key_makes_nothing_new(api, media_root
     assert first.status_code == 202 and again.status_code == 202
     assert again.json()["id"] == first.json()["id"]
     assert again["Idempotent-Replayed"] == "true"
-    assert Prediction.objects.count() == 1 and len(stored_files(media_root)) == 2
+    assert Prediction.objects.count() == 1 and len(stored_files(media_root)) == 1
     other = send(api, HTTP_IDEMPOTENCY_KEY="cheque-43")
     assert other.json()["id"] != first.json()["id"]
 
@@ -231,7 +232,7 @@ def test_a_racing_duplicate_key_returns_the_first_prediction(user, media_root):
     first = services.create_prediction(user, checked, idempotency_key="race")
     second = services.create_prediction(user, checked, idempotency_key="race")
     assert second.pk == first.pk
-    assert Prediction.objects.count() == 1 and len(stored_files(media_root)) == 2
+    assert Prediction.objects.count() == 1 and len(stored_files(media_root)) == 1
 
 
 def test_an_overlong_idempotency_key_is_a_400(api):

@@ -1,8 +1,10 @@
+import io
 from datetime import timedelta
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from recognition import services
 from recognition.models import Prediction
@@ -70,3 +72,12 @@ def test_history_shows_thumbnails_and_states(owner_client, user):
     page = owner_client.get(reverse("history")).content.decode()
     assert reverse("prediction-thumbnail", args=[done.pk]) in page
     assert "not sure" in page
+
+
+def test_a_thumbnail_is_made_when_first_shown(owner_client, user, media_root):
+    prediction = make_predictions(user, 1)[0]
+    response = owner_client.get(reverse("prediction-thumbnail", args=[prediction.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    thumbnail = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert max(thumbnail.size) <= services.THUMBNAIL_SIDE
+    assert Prediction.objects.get(pk=prediction.pk).thumbnail

@@ -13,7 +13,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def prediction(user):
-    return services.create_prediction(user, services.check_image("seven.png", sample("canvas_7.png")))
+    """A prediction that has been shown in a list, so it has both its image and its thumbnail."""
+    prediction = services.create_prediction(user, services.check_image("seven.png", sample("canvas_7.png")))
+    services.thumbnail_of(prediction)
+    return prediction
 
 
 OWNER_PAGES = ["prediction-detail", "prediction-panel", "prediction-image", "prediction-thumbnail"]
@@ -75,7 +78,7 @@ def test_files_live_in_private_per_user_folders_with_random_names(prediction, me
     assert image_path.is_file()
     assert prediction.image.name.startswith(f"predictions/{user.pk}/")
     assert "seven" not in prediction.image.name
-    assert prediction.thumbnail.name.startswith(f"thumbnails/{user.pk}/")
+    assert services.thumbnail_of(prediction).name.startswith(f"thumbnails/{user.pk}/")
 
 
 def test_no_public_url_serves_uploads(client, owner_client, prediction):

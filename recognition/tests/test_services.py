@@ -24,7 +24,23 @@ def test_create_stores_the_file_and_a_pending_prediction(user, media_root):
     assert prediction.status == Prediction.Status.PENDING
     assert (prediction.width, prediction.height) == Image.open(prediction.image.path).size
     assert prediction.image.name.endswith(".jpg")
-    assert Image.open(prediction.thumbnail.path).size[0] <= services.THUMBNAIL_SIDE
+    assert not prediction.thumbnail  # made when first shown
+
+
+def test_the_thumbnail_is_made_once_on_first_use(user, media_root):
+    prediction = create(user)
+    thumbnail = services.thumbnail_of(prediction)
+    assert max(Image.open(thumbnail.path).size) <= services.THUMBNAIL_SIDE
+    assert Prediction.objects.get(pk=prediction.pk).thumbnail.name == thumbnail.name
+    assert services.thumbnail_of(Prediction.objects.get(pk=prediction.pk)).name == thumbnail.name
+
+
+def test_a_thumbnail_made_twice_at_once_keeps_one_file(user, media_root):
+    prediction = create(user)
+    first, second = Prediction.objects.get(pk=prediction.pk), Prediction.objects.get(pk=prediction.pk)
+    kept = services.thumbnail_of(first).name
+    assert services.thumbnail_of(second).name == kept  # the second finds the first's thumbnail recorded
+    assert [path.name for path in (media_root / "thumbnails" / str(user.pk)).iterdir()] == [kept.rsplit("/", 1)[1]]
 
 
 def test_run_reads_the_digit_and_is_idempotent(user):
@@ -85,7 +101,7 @@ def test_thumbnails_of_transparent_and_16_bit_images(user):
     wide.paste(40000, (80, 40, 120, 160))
     for picture in (rgba, wide):
         prediction = services.create_prediction(user, services.check_image("x.png", png(picture)))
-        thumb = Image.open(prediction.thumbnail.path).convert("L")
+        thumb = Image.open(services.thumbnail_of(prediction).path).convert("L")
         assert thumb.getextrema() == (0, 255) or thumb.getextrema()[1] - thumb.getextrema()[0] > 100
 
 
