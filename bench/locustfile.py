@@ -1,13 +1,15 @@
 """Locust users for the load benchmark: predictions through the API with ?wait, and the home page.
 
-Run by `python -m bench.run`, which starts the stack and passes DIGITS_TOKEN.
+Run by `python -m bench.run`, which starts the stack and passes DIGITS_TOKENS (one API token per
+user, as a JSON list) and DIGITS_USER_RATE (requests per second per user; 0 for no pause).
 """
 
+import itertools
 import json
 import os
 from pathlib import Path
 
-from locust import FastHttpUser, constant, events, stats, task
+from locust import FastHttpUser, constant, constant_throughput, events, stats, task
 from urllib3 import encode_multipart_formdata
 
 # The percentiles the old app's report gave.
@@ -20,13 +22,17 @@ IMAGES = [
     for digit in range(10)
 ]
 WAIT_S = 10
+TOKENS = itertools.cycle(json.loads(os.environ.get("DIGITS_TOKENS", "[]")))
+RATE = float(os.environ.get("DIGITS_USER_RATE", 0))
 
 
 class ApiClient(FastHttpUser):
-    wait_time = constant(0)
+    """One client program with its own account."""
+
+    wait_time = constant_throughput(RATE) if RATE else constant(0)
 
     def on_start(self):
-        self.headers = {"Authorization": f"Token {os.environ['DIGITS_TOKEN']}"}
+        self.headers = {"Authorization": f"Token {next(TOKENS)}"}
         self.turn = 0
 
     @task(10)

@@ -1,12 +1,14 @@
 """Load benchmark: start the production stack on this machine, run Locust headless, write a report.
 
-    python -m bench.run [--users 50] [--duration 60] [--web-workers 2] [--web-threads 32] [--celery 2]
+    python -m bench.run [--users 50] [--rate 3] [--duration 60] [--web-workers 2] [--web-threads 32] [--celery 2]
 
 The stack: gunicorn (gthread) in production settings, Celery worker(s), Redis (REDIS_URL when it
 answers, else an embedded one) and the database at DATABASE_URL (else a fresh SQLite file under
-var/bench/). A bench user and API token are created; Locust runs headless for a fixed time and
-number of users; afterwards the predictions are counted in the database, so that none is lost or
-left pending. The report (Markdown, in the shape of the old app's Locust report) is printed and
+var/bench/). Each Locust user is a client with its own account and API token, under the platform's
+normal throttles. Without --rate every user sends its next request as soon as the last is answered
+(the most the stack can take); with --rate each user paces itself to that many requests per second,
+so that latency is measured at a stated load. Locust runs headless for a fixed time; afterwards
+the predictions are counted in the database, so that none is lost or left pending. The report (Markdown, in the shape of the old app's Locust report) is printed and
 written to var/bench/report.md.
 """
 
@@ -23,22 +25,27 @@ from datetime import datetime, timezone
 from digitsite.stack import BASE_DIR, free_port, redis_service, say, stop
 
 OUT_DIR = BASE_DIR / "var" / "bench"
-BENCH_EMAIL = "bench@digits.local"
+BENCH_EMAILS = "bench-{}@digits.local"
 PREDICT = "/api/v1/predictions/?wait"  # the name the locustfile gives these requests
 COUNT_PREDICTIONS = """
 import json
 from recognition.models import Prediction
 from django.db.models import Count
-rows = Prediction.objects.filter(owner__email="{email}").values("status").annotate(n=Count("pk"))
-print(json.dumps({{row["status"]: row["n"] for row in rows}}))
+rows = Prediction.objects.filter(owner__email__startswith="bench-").values("status").annotate(n=Count("pk"))
+print(json.dumps({row["status"]: row["n"] for row in rows}))
 """
-MAKE_USER = """
+MAKE_USERS = """
+import json
 from accounts.models import User
 from accounts.services import issue_api_token
 from recognition.models import Prediction
-user = User.objects.filter(email="{email}").first() or User.objects.create_user("{email}", "{password}")
-Prediction.objects.filter(owner=user).delete()
-print(issue_api_token(user).key)
+Prediction.objects.filter(owner__email__startswith="bench-").delete()
+tokens = []
+for number in range({count}):
+    email = "{emails}".format(number)
+    user = User.objects.filter(email=email).first() or User.objects.create_user(email)  # tokens only
+    tokens.append(issue_api_token(user).key)
+print(json.dumps(tokens))
 """
 
 
@@ -72,7 +79,8 @@ def report(rows, args, counts, database, started):
     lines = [
         "# Load benchmark",
         "",
-        f"{started:%Y-%m-%d %H:%M} UTC · {args.users} users, spawn rate {args.users}/s, {args.duration} s · "
+        f"{started:%Y-%m-%d %H:%M} UTC · {args.users} users, spawn rate {args.users}/s, {args.duration} s, "
+        f"{f'each paced to {args.rate} requests/s' if args.rate else 'no pause between requests'} · "
         f"gunicorn {args.web_workers}x{args.web_threads} threads, Celery {args.celery} ({args.celery_pool}) · "
         f"database {database} · {os.cpu_count()} CPU cores shared with Locust",
         "",
@@ -113,6 +121,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--rate", type=float, help="requests per second per user (default: no pause)")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=32)
@@ -131,7 +140,6 @@ def main(argv=None):
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "MEDIA_ROOT": str(media),
         "STATIC_ROOT": str(OUT_DIR / "static"),
-        "API_THROTTLE_USER": "1000000/min",  # one token drives all the load
         "LOG_LEVEL": "WARNING",
     }
     if "DATABASE_URL" not in environment:
@@ -144,7 +152,7 @@ def main(argv=None):
         environment["REDIS_URL"] = redis_url
         manage(environment, "migrate", "--noinput", "-v0")
         manage(environment, "collectstatic", "--noinput", "-v0")
-        token = shell(environment, MAKE_USER.format(email=BENCH_EMAIL, password=secrets.token_urlsafe(16)))
+        tokens = shell(environment, MAKE_USERS.format(count=args.users, emails=BENCH_EMAILS))
         port = free_port()
         host = f"http://127.0.0.1:{port}"
         processes = [
@@ -172,12 +180,13 @@ def main(argv=None):
                  "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.duration}s",
                  "--host", host, "--only-summary", "--stop-timeout", "15"],
                 cwd=BASE_DIR, check=False,
-                env={**environment, "DIGITS_TOKEN": token, "LOCUST_STATS_JSON": str(OUT_DIR / "locust.json")},
+                env={**environment, "DIGITS_TOKENS": tokens, "DIGITS_USER_RATE": str(args.rate or 0),
+                     "LOCUST_STATS_JSON": str(OUT_DIR / "locust.json")},
             )
             # Let the worker finish what is queued, then count.
             deadline = time.monotonic() + 60
             while True:
-                counts = json.loads(shell(environment, COUNT_PREDICTIONS.format(email=BENCH_EMAIL)))
+                counts = json.loads(shell(environment, COUNT_PREDICTIONS))
                 if not counts.get("pending") or time.monotonic() > deadline:
                     break
                 time.sleep(2)
