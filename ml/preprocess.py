@@ -151,7 +151,7 @@ def _ink(gray):
         if peak < MIN_CONTRAST:
             return None
         table = np.clip((contrast / peak - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0, 1)
-        left, top, right, bottom = gray.point(list((table > 0) * 255)).getbbox()
+        left, top, right, bottom = gray.point(((table > 0) * 255).tolist()).getbbox()  # ints: Pillow rounds each
         ink = table[pixels[top:bottom, left:right]]
     else:
         ink = _flattened_ink(pixels, dark_ink)

@@ -21,9 +21,14 @@ def _key(prediction_id):
     return f"digits:prediction-ended:{prediction_id}"
 
 
-def announce_ended(prediction_id):
-    key = _key(prediction_id)
-    _client().pipeline().rpush(key, 1).expire(key, TOKEN_TTL_S).execute()
+def announce_ended(*prediction_ids):
+    if not prediction_ids:
+        return
+    pipeline = _client().pipeline(transaction=False)
+    for prediction_id in prediction_ids:
+        key = _key(prediction_id)
+        pipeline.rpush(key, 1).expire(key, TOKEN_TTL_S)
+    pipeline.execute()
 
 
 def wait_for_end(prediction_id, timeout):

@@ -5,6 +5,7 @@ The web pages, the API and the Celery task all go through these functions.
 
 import io
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -102,15 +103,18 @@ def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOA
         idempotency_key=idempotency_key,
     )
     prediction.image.save(f"image{EXTENSIONS[image.format]}", ContentFile(image.data), save=False)
+    # On its own the INSERT runs in autocommit, so SQLite holds its write lock for that one statement
+    # (in a transaction it would be held while Python code between BEGIN and COMMIT waits for the GIL);
+    # inside a caller's transaction, a savepoint keeps a duplicate key from spoiling it.
     try:
-        with transaction.atomic():
+        with transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext():
             prediction.save()
-            transaction.on_commit(lambda: enqueue(prediction.pk))
     except IntegrityError:
         _delete_files(prediction)
         if not idempotency_key:
             raise
         return Prediction.objects.get(owner=owner, idempotency_key=idempotency_key)
+    transaction.on_commit(lambda: enqueue(prediction.pk))
     return prediction
 
 
@@ -138,52 +142,54 @@ def sweep_stale_predictions(requeue_after=timedelta(minutes=2), give_up_after=ti
     return len(hopeless), len(stale)
 
 
-def run_prediction(prediction_id):
-    """Read a pending prediction's image and store the outcome. Safe to run twice.
+def run_predictions(prediction_ids):
+    """Read the pending ones among these predictions, in one engine call, and store the outcomes.
 
-    No lock is held while the engine reads: the outcome is written by one conditional UPDATE,
-    so a second run (a redelivered message, the sweep) finds the prediction ended and changes nothing.
+    Safe to run twice. No lock is held while the engine reads: each outcome is written by a
+    conditional UPDATE, so a second run (a redelivered message, the sweep) finds the prediction
+    ended and changes nothing. Returns the predictions that this call ended.
     """
-    prediction = Prediction.objects.filter(pk=prediction_id).first()
-    if prediction is None or prediction.has_ended:
-        return prediction
-    try:
-        with prediction.image.open("rb") as stored:
-            data = stored.read()
-        reading = get_recognizer().read_one(data)
-    except FileNotFoundError:
-        return _end(prediction, status=Prediction.Status.FAILED, error="The stored image is missing.")
-    except ImageError as error:
-        return _end(prediction, status=Prediction.Status.FAILED, error=str(error))
-    return _end(
-        prediction,
-        status=Prediction.Status.DONE,
-        digit=reading.digit,
-        confidence=reading.confidence,
-        probabilities=reading.probabilities,
-        model_version=reading.model_version,
-        timings=reading.timings,
-    )
+    pending = list(Prediction.objects.filter(pk__in=prediction_ids, status=Prediction.Status.PENDING))
+    outcomes, images, readable = [], [], []
+    for prediction in pending:
+        try:
+            with prediction.image.open("rb") as stored:
+                images.append(stored.read())
+            readable.append(prediction)
+        except FileNotFoundError:
+            outcomes.append((prediction, {"status": Prediction.Status.FAILED, "error": "The stored image is missing."}))
+    readings = get_recognizer().read(images) if images else []
+    for prediction, reading in zip(readable, readings):
+        if isinstance(reading, ImageError):
+            outcomes.append((prediction, {"status": Prediction.Status.FAILED, "error": str(reading)}))
+        else:
+            outcomes.append((prediction, {
+                "status": Prediction.Status.DONE, "digit": reading.digit, "confidence": reading.confidence,
+                "probabilities": reading.probabilities, "model_version": reading.model_version,
+                "timings": reading.timings,
+            }))
+    with transaction.atomic():  # one commit for the batch
+        ended = [prediction for prediction, outcome in outcomes if _end(prediction, **outcome)]
+        transaction.on_commit(lambda: announce_ended(*(prediction.pk for prediction in ended)))
+    return ended
 
 
 def fail_prediction(prediction_id, reason):
     """Mark a prediction failed unless it already ended."""
     prediction = Prediction.objects.filter(pk=prediction_id).first()
-    if prediction is not None and not prediction.has_ended:
-        _end(prediction, status=Prediction.Status.FAILED, error=reason)
+    if prediction is not None and _end(prediction, status=Prediction.Status.FAILED, error=reason):
+        transaction.on_commit(lambda: announce_ended(prediction.pk))
     return prediction
 
 
 def _end(prediction, **outcome):
-    """Store the outcome if the prediction is still pending, and tell whoever waits on it."""
+    """Store the outcome if the prediction is still pending; True if this call ended it."""
     outcome["finished_at"] = timezone.now()
-    if Prediction.objects.filter(pk=prediction.pk, status=Prediction.Status.PENDING).update(**outcome):
-        for field, value in outcome.items():
-            setattr(prediction, field, value)
-        transaction.on_commit(lambda: announce_ended(prediction.pk))
-    else:
-        prediction.refresh_from_db()
-    return prediction
+    if not Prediction.objects.filter(pk=prediction.pk, status=Prediction.Status.PENDING).update(**outcome):
+        return False
+    for field, value in outcome.items():
+        setattr(prediction, field, value)
+    return True
 
 
 def thumbnail_of(prediction):

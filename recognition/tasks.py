@@ -1,25 +1,59 @@
-from celery import Task, shared_task
+import logging
+
+from celery import shared_task
+from celery_batches import Batches
+from django.conf import settings
 from django.db import DatabaseError
 
 from . import services
 
+logger = logging.getLogger(__name__)
 
-class RecognitionTask(Task):
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        # Out of retries or an unexpected fault: the prediction must still end, as failed.
-        services.fail_prediction(args[0], "Reading this image failed on our side. Please try again.")
+TRANSIENT = (DatabaseError, ConnectionError, TimeoutError)
+MAX_ATTEMPTS = 4
+GAVE_UP = "Reading this image failed on our side. Please try again."
 
 
-# The outcome lives in our Prediction rows, so Celery keeps no result.
+# One message per prediction; the worker gathers what has arrived (up to flush_every, or what came
+# within flush_interval seconds) and reads it in one call, sharing the engine call, the database
+# commit and the Redis round trip. The outcome lives in our Prediction rows, so Celery keeps no result.
 @shared_task(
-    base=RecognitionTask,
+    base=Batches,
     ignore_result=True,
-    autoretry_for=(DatabaseError, ConnectionError, TimeoutError),
-    retry_backoff=True,
-    max_retries=3,
+    flush_every=settings.RECOGNITION_BATCH_SIZE,
+    flush_interval=settings.RECOGNITION_BATCH_WAIT_S,
 )
-def recognize_prediction(prediction_id):
-    services.run_prediction(prediction_id)
+def recognize_prediction(requests):
+    try:
+        services.run_predictions([request.args[0] for request in requests])
+    except TRANSIENT:
+        logger.warning("Batch of %d predictions hit a transient fault; retrying each", len(requests), exc_info=True)
+        for request in requests:
+            _retry(request)
+    except Exception:
+        # A fault with one image must not fail the others: read each on its own.
+        logger.exception("Batch of %d predictions failed; reading each on its own", len(requests))
+        for request in requests:
+            _run_alone(request)
+
+
+def _run_alone(request):
+    try:
+        services.run_predictions([request.args[0]])
+    except TRANSIENT:
+        _retry(request)
+    except Exception:
+        logger.exception("Prediction %s failed", request.args[0])
+        services.fail_prediction(request.args[0], GAVE_UP)
+
+
+def _retry(request):
+    """Queue the prediction again after a back-off; once out of attempts, it ends failed."""
+    attempt = request.kwargs.get("attempt", 1)
+    if attempt >= MAX_ATTEMPTS:
+        services.fail_prediction(request.args[0], GAVE_UP)
+    else:
+        recognize_prediction.apply_async(args=request.args, kwargs={"attempt": attempt + 1}, countdown=2**attempt)
 
 
 @shared_task(ignore_result=True)

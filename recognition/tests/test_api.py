@@ -141,7 +141,7 @@ def test_missing_image_is_a_400(api):
 
 def test_retrieve_and_its_image(api):
     prediction = Prediction.objects.get(pk=send(api).json()["id"])
-    services.run_prediction(prediction.pk)
+    services.run_predictions([prediction.pk])
     body = api.get(detail(prediction.pk)).json()
     assert body["status"] == "done" and len(body["probabilities"]) == 10
     image = api.get(detail(prediction.pk) + "image/")

@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError
 from django.utils import timezone
 from PIL import Image
 
-from recognition import services
+from recognition import services, tasks
 from recognition.models import Prediction
 from recognition.tasks import recognize_prediction
 
@@ -45,11 +46,11 @@ def test_a_thumbnail_made_twice_at_once_keeps_one_file(user, media_root):
 
 def test_run_reads_the_digit_and_is_idempotent(user):
     prediction = create(user)
-    services.run_prediction(prediction.pk)
+    services.run_predictions([prediction.pk])
     prediction.refresh_from_db()
     assert (prediction.status, prediction.digit) == (Prediction.Status.DONE, 3)
     finished = prediction.finished_at
-    services.run_prediction(prediction.pk)  # a redelivered task changes nothing
+    services.run_predictions([prediction.pk])  # a redelivered task changes nothing
     prediction.refresh_from_db()
     assert prediction.finished_at == finished
 
@@ -57,7 +58,7 @@ def test_run_reads_the_digit_and_is_idempotent(user):
 def test_a_missing_file_ends_failed_with_a_reason(user):
     prediction = create(user)
     prediction.image.storage.delete(prediction.image.name)
-    services.run_prediction(prediction.pk)
+    services.run_predictions([prediction.pk])
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.FAILED
     assert prediction.error == "The stored image is missing."
@@ -67,7 +68,7 @@ def test_a_stored_file_that_went_bad_ends_failed(user):
     prediction = create(user)
     with open(prediction.image.path, "wb") as broken:
         broken.write(b"garbage")
-    services.run_prediction(prediction.pk)
+    services.run_predictions([prediction.pk])
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.FAILED
     assert "not an image" in prediction.error
@@ -80,18 +81,40 @@ def test_an_unexpected_fault_in_the_task_still_ends_the_prediction(user, monkeyp
         raise RuntimeError("engine exploded")
 
     monkeypatch.setattr(services, "get_recognizer", broken_engine)
-    result = recognize_prediction.apply(args=[str(prediction.pk)])
-    assert result.failed()
+    recognize_prediction.apply(args=[str(prediction.pk)])
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.FAILED
     assert "failed on our side" in prediction.error
+
+
+def test_a_batch_reads_each_prediction_and_a_bad_file_fails_only_itself(user):
+    good = [create(user), create(user, "canvas_7.png")]
+    bad = create(user)
+    with open(bad.image.path, "wb") as broken:
+        broken.write(b"garbage")
+    ended = services.run_predictions([p.pk for p in [*good, bad]])
+    assert {p.pk for p in ended} == {p.pk for p in [*good, bad]}
+    states = {p.pk: (p.status, p.digit) for p in Prediction.objects.all()}
+    assert states == {good[0].pk: ("done", 3), good[1].pk: ("done", 7), bad.pk: ("failed", None)}
+
+
+def test_a_prediction_out_of_attempts_after_transient_faults_ends_failed(user, monkeypatch):
+    prediction = create(user)
+
+    def database_down(ids):
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(services, "run_predictions", database_down)
+    recognize_prediction.apply(args=[str(prediction.pk)], kwargs={"attempt": tasks.MAX_ATTEMPTS})
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.FAILED and "failed on our side" in prediction.error
 
 
 def test_a_task_for_a_deleted_prediction_does_nothing(user):
     prediction = create(user)
     pk = prediction.pk
     services.delete_prediction(prediction)
-    assert services.run_prediction(pk) is None
+    assert services.run_predictions([pk]) == []
 
 
 def test_thumbnails_of_transparent_and_16_bit_images(user):
@@ -119,6 +142,6 @@ def test_the_sweep_requeues_stale_predictions_and_fails_hopeless_ones(user):
 def test_a_late_reading_does_not_overwrite_a_prediction_that_ended(user):
     prediction = create(user)
     services.fail_prediction(prediction.pk, "Given up.")
-    services.run_prediction(prediction.pk)
+    services.run_predictions([prediction.pk])
     prediction.refresh_from_db()
     assert (prediction.status, prediction.error, prediction.digit) == ("failed", "Given up.", None)
