@@ -6,6 +6,7 @@ import shutil
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
+from django.db import connections
 
 from digitsite.celery import app as celery_app
 
@@ -24,11 +25,20 @@ def private_cache(settings):
     cache.clear()
 
 
+@celery_app.task(name="tests.close_database_connections")
+def close_database_connections():
+    connections.close_all()
+
+
 @pytest.fixture(scope="module")
 def celery_worker():
     """A real Celery worker, in a thread of this process, on the real Redis at REDIS_URL."""
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
         yield worker
+        # The worker keeps its database connection between tasks (CELERY_DB_REUSE_MAX); a process
+        # would drop it on exit, but this thread's would stay open and keep the test database from
+        # being dropped at the end of the run.
+        close_database_connections.delay().get(timeout=10)
 
 
 @pytest.fixture(scope="session")
