@@ -7,7 +7,8 @@ answers, else an embedded one) and the database at DATABASE_URL (else a fresh SQ
 var/bench/). Each Locust user is a client with its own account and API token, under the platform's
 normal throttles. Without --rate every user sends its next request as soon as the last is answered
 (the most the stack can take); with --rate each user paces itself to that many requests per second,
-so that latency is measured at a stated load. Locust runs headless for a fixed time; afterwards
+so that latency is measured at a stated load. A few predictions from another account warm the stack
+up first (lazy imports, first connections). Locust runs headless for a fixed time; afterwards
 the predictions are counted in the database, so that none is lost or left pending. The report (Markdown, in the shape of the old app's Locust report) is printed and
 written to var/bench/report.md.
 """
@@ -22,10 +23,14 @@ import time
 import urllib.request
 from datetime import datetime, timezone
 
+from urllib3 import encode_multipart_formdata
+
 from digitsite.stack import BASE_DIR, free_port, redis_service, say, stop
 
 OUT_DIR = BASE_DIR / "var" / "bench"
 BENCH_EMAILS = "bench-{}@digits.local"
+WARM_UP_EMAIL = "warm-up@digits.local"  # not counted with the bench users' predictions
+WARM_UP_PREDICTIONS = 40
 PREDICT = "/api/v1/predictions/?wait"  # the name the locustfile gives these requests
 COUNT_PREDICTIONS = """
 import json
@@ -45,7 +50,8 @@ for number in range({count}):
     email = "{emails}".format(number)
     user = User.objects.filter(email=email).first() or User.objects.create_user(email)  # tokens only
     tokens.append(issue_api_token(user).key)
-print(json.dumps(tokens))
+warm_up = User.objects.filter(email="{warm_up}").first() or User.objects.create_user("{warm_up}")
+print(json.dumps({{"users": tokens, "warm_up": issue_api_token(warm_up).key}}))
 """
 
 
@@ -74,6 +80,20 @@ def wait_for_http(url, timeout=60):
     raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
+def warm_up(host, token):
+    """Send a few predictions before the measured run, so that what each process does once (lazy
+    imports, first connections) is not counted as the latency of the load."""
+    sample = (BASE_DIR / "ml" / "tests" / "fixtures" / "canvas_7.png").read_bytes()
+    body, content_type = encode_multipart_formdata({"image": ("warm-up.png", sample, "image/png")})
+    for _ in range(WARM_UP_PREDICTIONS):
+        request = urllib.request.Request(
+            f"{host}/api/v1/predictions/?wait=10", data=body, method="POST",
+            headers={"Authorization": f"Token {token}", "Content-Type": content_type},
+        )
+        with urllib.request.urlopen(request, timeout=15) as response:
+            response.read()
+
+
 def report(rows, args, counts, database, started):
     percentiles = list(rows[0]["percentiles"]) if rows else []
     lines = [
@@ -82,7 +102,8 @@ def report(rows, args, counts, database, started):
         f"{started:%Y-%m-%d %H:%M} UTC · {args.users} users, spawn rate {args.users}/s, {args.duration} s, "
         f"{f'each paced to {args.rate} requests/s' if args.rate else 'no pause between requests'} · "
         f"gunicorn {args.web_workers}x{args.web_threads} threads, Celery {args.celery} ({args.celery_pool}) · "
-        f"database {database} · {os.cpu_count()} CPU cores shared with Locust",
+        f"database {database} · {os.cpu_count()} CPU cores shared with Locust · "
+        f"after {WARM_UP_PREDICTIONS} warm-up predictions",
         "",
         "## Request statistics",
         "",
@@ -152,7 +173,8 @@ def main(argv=None):
         environment["REDIS_URL"] = redis_url
         manage(environment, "migrate", "--noinput", "-v0")
         manage(environment, "collectstatic", "--noinput", "-v0")
-        tokens = shell(environment, MAKE_USERS.format(count=args.users, emails=BENCH_EMAILS))
+        tokens = json.loads(shell(environment, MAKE_USERS.format(
+            count=args.users, emails=BENCH_EMAILS, warm_up=WARM_UP_EMAIL)))
         port = free_port()
         host = f"http://127.0.0.1:{port}"
         processes = [
@@ -173,6 +195,7 @@ def main(argv=None):
             ))
         try:
             wait_for_http(host + "/healthz")
+            warm_up(host, tokens["warm_up"])
             say(f"Stack up at {host}; Locust: {args.users} users for {args.duration} s")
             started = datetime.now(timezone.utc)
             subprocess.run(
@@ -180,7 +203,7 @@ def main(argv=None):
                  "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.duration}s",
                  "--host", host, "--only-summary", "--stop-timeout", "15"],
                 cwd=BASE_DIR, check=False,
-                env={**environment, "DIGITS_TOKENS": tokens, "DIGITS_USER_RATE": str(args.rate or 0),
+                env={**environment, "DIGITS_TOKENS": json.dumps(tokens["users"]), "DIGITS_USER_RATE": str(args.rate or 0),
                      "LOCUST_STATS_JSON": str(OUT_DIR / "locust.json")},
             )
             # Let the worker finish what is queued, then count.

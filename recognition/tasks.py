@@ -1,9 +1,12 @@
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_init
 from celery_batches import Batches
 from django.conf import settings
 from django.db import DatabaseError
+
+from ml.inference import get_recognizer
 
 from . import services
 
@@ -12,6 +15,12 @@ logger = logging.getLogger(__name__)
 TRANSIENT = (DatabaseError, ConnectionError, TimeoutError)
 MAX_ATTEMPTS = 4
 GAVE_UP = "Reading this image failed on our side. Please try again."
+
+
+@worker_process_init.connect
+def load_the_engine(**kwargs):
+    """Load the model as each worker process starts, so that no reading waits for it."""
+    get_recognizer()
 
 
 # One message per prediction; the worker gathers what has arrived (up to flush_every, or what came

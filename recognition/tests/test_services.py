@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from celery.signals import worker_process_init
 from django.db import DatabaseError
 from django.utils import timezone
 from PIL import Image
 
+from ml import inference
 from recognition import services, tasks
 from recognition.models import Prediction
 from recognition.tasks import recognize_prediction
@@ -145,3 +147,9 @@ def test_a_late_reading_does_not_overwrite_a_prediction_that_ended(user):
     services.run_predictions([prediction.pk])
     prediction.refresh_from_db()
     assert (prediction.status, prediction.error, prediction.digit) == ("failed", "Given up.", None)
+
+
+def test_worker_processes_load_the_engine_as_they_start(monkeypatch):
+    monkeypatch.setattr(inference, "_recognizer", None)
+    worker_process_init.send(sender=None)
+    assert isinstance(inference._recognizer, inference.Recognizer)
