@@ -8,9 +8,9 @@ var/bench/). Each Locust user is a client with its own account and API token, un
 normal throttles. Without --rate every user sends its next request as soon as the last is answered
 (the most the stack can take); with --rate each user paces itself to that many requests per second,
 so that latency is measured at a stated load. A few predictions from another account warm the stack
-up first (lazy imports, first connections). Locust runs headless for a fixed time; afterwards
-the predictions are counted in the database, so that none is lost or left pending. The report (Markdown, in the shape of the old app's Locust report) is printed and
-written to var/bench/report.md.
+up first (lazy imports, first connections). Locust runs headless for a fixed time; afterwards the
+predictions are counted in the database, so that none is lost or left pending. The report (Markdown,
+in the shape of the old app's Locust report) is printed and written to var/bench/report.md.
 """
 
 import argparse

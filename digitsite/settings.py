@@ -159,8 +159,11 @@ CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# Each worker process may hold a whole batch of unacknowledged messages (see RECOGNITION_BATCH_SIZE).
-CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("RECOGNITION_BATCH_SIZE", default=16)
+# The worker reads predictions in batches of up to this many, gathered for at most this long;
+# each worker process may hold a whole batch of unacknowledged messages.
+RECOGNITION_BATCH_SIZE = env.int("RECOGNITION_BATCH_SIZE", default=16)
+RECOGNITION_BATCH_WAIT_S = env.float("RECOGNITION_BATCH_WAIT_S", default=0.01)
+CELERY_WORKER_PREFETCH_MULTIPLIER = RECOGNITION_BATCH_SIZE
 # Celery's Django fixup closes the database connection around every task unless told to reuse it;
 # reconnecting cost a third of the worker's time per prediction (CONN_HEALTH_CHECKS catches dead ones).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
@@ -239,9 +242,6 @@ RECOGNITION_MAX_UPLOAD_BYTES = env.int("RECOGNITION_MAX_UPLOAD_MB", default=10) 
 RECOGNITION_MAX_FILES = env.int("RECOGNITION_MAX_FILES", default=20)  # per web upload
 RECOGNITION_UNSURE_BELOW = env.float("RECOGNITION_UNSURE_BELOW", default=0.8)
 RECOGNITION_MAX_WAIT_S = 10  # the API's ?wait= cap
-# The worker reads predictions in batches of up to this many, gathered for at most this long.
-RECOGNITION_BATCH_SIZE = env.int("RECOGNITION_BATCH_SIZE", default=16)
-RECOGNITION_BATCH_WAIT_S = env.float("RECOGNITION_BATCH_WAIT_S", default=0.01)
 # Uploads above Django's in-memory limit go to temporary files, never into MEDIA_ROOT unchecked.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = RECOGNITION_MAX_FILES

@@ -33,27 +33,25 @@ def load_the_engine(**kwargs):
     flush_interval=settings.RECOGNITION_BATCH_WAIT_S,
 )
 def recognize_prediction(requests):
+    _read(requests)
+
+
+def _read(requests):
     try:
         services.run_predictions([request.args[0] for request in requests])
     except TRANSIENT:
-        logger.warning("Batch of %d predictions hit a transient fault; retrying each", len(requests), exc_info=True)
+        logger.warning("%d prediction(s) hit a transient fault; retrying each", len(requests), exc_info=True)
         for request in requests:
             _retry(request)
     except Exception:
+        if len(requests) == 1:
+            logger.exception("Prediction %s failed", requests[0].args[0])
+            services.fail_prediction(requests[0].args[0], GAVE_UP)
+            return
         # A fault with one image must not fail the others: read each on its own.
         logger.exception("Batch of %d predictions failed; reading each on its own", len(requests))
         for request in requests:
-            _run_alone(request)
-
-
-def _run_alone(request):
-    try:
-        services.run_predictions([request.args[0]])
-    except TRANSIENT:
-        _retry(request)
-    except Exception:
-        logger.exception("Prediction %s failed", request.args[0])
-        services.fail_prediction(request.args[0], GAVE_UP)
+            _read([request])
 
 
 def _retry(request):
