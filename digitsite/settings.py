@@ -178,7 +178,7 @@ CELERY_BEAT_SCHEDULE = {
 # Throttle counters and other short-lived shared state live in Redis, shared by all web workers.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "digitsite.cache.ReusingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "digits",
     }

@@ -26,9 +26,16 @@ def prediction_of(user, pk):
 
 def wait_for_prediction(prediction, timeout):
     """The prediction once it has ended, or as it stands after ``timeout`` seconds."""
-    if not prediction.has_ended and timeout > 0:
-        wait_for_end(prediction.pk, timeout)
+    if prediction.has_ended or timeout <= 0:
+        return prediction
+    outcome = wait_for_end(prediction.pk, timeout)
+    if outcome is None:  # still pending, or its announcement was lost: the row tells
         prediction.refresh_from_db()
+        return prediction
+    # The outcome as the ending stored it, so the row need not be read again.
+    for name, value in outcome.items():
+        field = Prediction._meta.get_field(name)
+        setattr(prediction, field.attname, field.to_python(value))
     return prediction
 
 

@@ -169,21 +169,23 @@ def run_predictions(prediction_ids):
                 "timings": reading.timings,
             }))
     with transaction.atomic():  # one commit for the batch
-        ended = [prediction for prediction, outcome in outcomes if _end(prediction, **outcome)]
-        transaction.on_commit(lambda: announce_ended(*(prediction.pk for prediction in ended)))
-    return ended
+        ended = [(prediction, outcome) for prediction, outcome in outcomes if _end(prediction, outcome)]
+        transaction.on_commit(lambda: announce_ended({done.pk: outcome for done, outcome in ended}))
+    return [prediction for prediction, _ in ended]
 
 
 def fail_prediction(prediction_id, reason):
     """Mark a prediction failed unless it already ended."""
     prediction = Prediction.objects.filter(pk=prediction_id).first()
-    if prediction is not None and _end(prediction, status=Prediction.Status.FAILED, error=reason):
-        transaction.on_commit(lambda: announce_ended(prediction.pk))
+    outcome = {"status": Prediction.Status.FAILED, "error": reason}
+    if prediction is not None and _end(prediction, outcome):
+        transaction.on_commit(lambda: announce_ended({prediction.pk: outcome}))
     return prediction
 
 
-def _end(prediction, **outcome):
-    """Store the outcome if the prediction is still pending; True if this call ended it."""
+def _end(prediction, outcome):
+    """Store the outcome (a dict of fields; finished_at is added) if the prediction is still
+    pending; True if this call ended it."""
     outcome["finished_at"] = timezone.now()
     if not Prediction.objects.filter(pk=prediction.pk, status=Prediction.Status.PENDING).update(**outcome):
         return False

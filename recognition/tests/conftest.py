@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from accounts.tests.factories import make_user
 from recognition.models import Prediction
@@ -27,6 +29,14 @@ def user(db):
 @pytest.fixture
 def other_user(db):
     return make_user(email="someone.else@example.com")
+
+
+@pytest.fixture
+def api(user):
+    """An API client with the owner's token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
 
 
 @pytest.fixture
