@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -153,6 +154,7 @@ def main(argv=None):
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     media = OUT_DIR / "media"
+    shutil.rmtree(media, ignore_errors=True)  # the last run's uploads
     environment = {
         **os.environ,
         "DIGITS_ENV": "production",
@@ -165,7 +167,8 @@ def main(argv=None):
     }
     if "DATABASE_URL" not in environment:
         database = OUT_DIR / "bench.sqlite3"
-        database.unlink(missing_ok=True)
+        for path in (database, *OUT_DIR.glob("bench.sqlite3-*")):  # with the last run's WAL files
+            path.unlink(missing_ok=True)
         environment["DATABASE_URL"] = f"sqlite:///{database}"
     database_name = environment["DATABASE_URL"].split(":", 1)[0]
 
