@@ -1,6 +1,7 @@
 """Load benchmark: start the production stack on this machine, run Locust headless, write a report.
 
-    python -m bench.run [--users 50] [--rate 3] [--duration 60] [--web-workers 2] [--web-threads 32] [--celery 2]
+    python -m bench.run [--users 50] [--rate 3] [--duration 60] [--web-workers 2] [--web-threads 32]
+                          [--celery 1] [--celery-pool solo|prefork|threads]
 
 The stack: gunicorn (gthread) in production settings, Celery worker(s), Redis (REDIS_URL when it
 answers, else an embedded one) and the database at DATABASE_URL (else a fresh SQLite file under
@@ -147,8 +148,10 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=60, help="seconds of load")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=32)
-    parser.add_argument("--celery", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--celery-pool", default="prefork", choices=["prefork", "solo", "threads"],
+    parser.add_argument("--celery", type=int, default=1, help="Celery worker processes")
+    # One solo worker costs less CPU per prediction than a prefork pool, whose parent hands each
+    # batch to a child process; one core's worth of worker reads far more than the web side sends.
+    parser.add_argument("--celery-pool", default="solo", choices=["prefork", "solo", "threads"],
                         help="prefork: one worker with --celery children; solo: --celery separate workers")
     args = parser.parse_args(argv)
 
