@@ -24,12 +24,12 @@ import sys
 import time
 import urllib.request
 from datetime import datetime, timezone
+from pathlib import Path
 
 from urllib3 import encode_multipart_formdata
 
 from digitsite.stack import BASE_DIR, free_port, redis_service, say, stop
 
-OUT_DIR = BASE_DIR / "var" / "bench"
 BENCH_EMAILS = "bench-{}@digits.local"
 WARM_UP_EMAIL = "warm-up@digits.local"  # not counted with the bench users' predictions
 WARM_UP_PREDICTIONS = 40
@@ -153,10 +153,13 @@ def main(argv=None):
     # batch to a child process; one core's worth of worker reads far more than the web side sends.
     parser.add_argument("--celery-pool", default="solo", choices=["prefork", "solo", "threads"],
                         help="prefork: one worker with --celery children; solo: --celery separate workers")
+    parser.add_argument("--out", type=Path, default=BASE_DIR / "var" / "bench",
+                        help="folder for the report, the SQLite database and the uploads (default var/bench)")
     args = parser.parse_args(argv)
 
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    media = OUT_DIR / "media"
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    media = out / "media"
     shutil.rmtree(media, ignore_errors=True)  # the last run's uploads
     environment = {
         **os.environ,
@@ -165,12 +168,12 @@ def main(argv=None):
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "MEDIA_ROOT": str(media),
-        "STATIC_ROOT": str(OUT_DIR / "static"),
+        "STATIC_ROOT": str(out / "static"),
         "LOG_LEVEL": "WARNING",
     }
     if "DATABASE_URL" not in environment:
-        database = OUT_DIR / "bench.sqlite3"
-        for path in (database, *OUT_DIR.glob("bench.sqlite3-*")):  # with the last run's WAL files
+        database = out / "bench.sqlite3"
+        for path in (database, *out.glob("bench.sqlite3-*")):  # with the last run's WAL files
             path.unlink(missing_ok=True)
         environment["DATABASE_URL"] = f"sqlite:///{database}"
     database_name = environment["DATABASE_URL"].split(":", 1)[0]
@@ -210,7 +213,7 @@ def main(argv=None):
                  "--host", host, "--only-summary", "--stop-timeout", "15"],
                 cwd=BASE_DIR, check=False,
                 env={**environment, "DIGITS_TOKENS": json.dumps(tokens["users"]), "DIGITS_USER_RATE": str(args.rate or 0),
-                     "LOCUST_STATS_JSON": str(OUT_DIR / "locust.json")},
+                     "LOCUST_STATS_JSON": str(out / "locust.json")},
             )
             # Let the worker finish what is queued, then count.
             deadline = time.monotonic() + 60
@@ -222,11 +225,11 @@ def main(argv=None):
         finally:
             stop(processes)
 
-    rows = json.loads((OUT_DIR / "locust.json").read_text())
+    rows = json.loads((out / "locust.json").read_text())
     text = report(rows, args, counts, database_name, started)
-    (OUT_DIR / "report.md").write_text(text)
+    (out / "report.md").write_text(text)
     print(text)
-    say(f"Report written to {OUT_DIR / 'report.md'}")
+    say(f"Report written to {out / 'report.md'}")
 
 
 if __name__ == "__main__":
