@@ -8,11 +8,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Prediction
+from .services import check_upload
 
 
 def _help(field):
     return Prediction._meta.get_field(field).help_text
-from .services import check_upload
 
 
 @extend_schema_field({"type": "array", "items": {"type": "number", "format": "float"}, "minItems": 10, "maxItems": 10})

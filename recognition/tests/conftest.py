@@ -31,12 +31,21 @@ def other_user(db):
     return make_user(email="someone.else@example.com")
 
 
-@pytest.fixture
-def api(user):
-    """An API client with the owner's token."""
+def token_client(user):
+    """An API client that sends the user's token."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
+
+
+@pytest.fixture
+def api(user):
+    return token_client(user)
+
+
+@pytest.fixture
+def stranger(other_user):
+    return token_client(other_user)
 
 
 @pytest.fixture

@@ -28,13 +28,6 @@ def detail(pk):
     return f"/api/v1/predictions/{pk}/"
 
 
-@pytest.fixture
-def stranger(other_user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other_user).key}")
-    return client
-
-
 def send(api, name="scan_3.jpg", data=None, **extra):
     image = io.BytesIO(sample(name) if data is None else data)
     image.name = name
