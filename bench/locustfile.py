@@ -7,9 +7,12 @@ user, as a JSON list) and DIGITS_USER_RATE (requests per second per user; 0 for 
 import itertools
 import json
 import os
+import random
+import time
 from pathlib import Path
 
-from locust import FastHttpUser, constant, constant_throughput, events, stats, task
+import gevent
+from locust import FastHttpUser, constant, events, stats, task
 from urllib3 import encode_multipart_formdata
 
 # The percentiles the old app's report gave.
@@ -26,14 +29,32 @@ TOKENS = itertools.cycle(json.loads(os.environ.get("DIGITS_TOKENS", "[]")))
 RATE = float(os.environ.get("DIGITS_USER_RATE", 0))
 
 
+def poisson_pacing(rate):
+    """Send on a schedule of exponential gaps averaging 1/rate seconds, kept whatever the answers
+    take (a user that falls behind sends at once), so that the users together offer users x rate
+    requests per second, at independent random times, as separate client programs would.
+
+    Locust's constant_throughput instead keeps each user on a fixed period, and a burst delays
+    everyone in it alike, so that the users fall into step and send in bursts that no real
+    population of clients would make.
+    """
+    def wait_time(user):
+        now = time.monotonic()
+        user.next_send = getattr(user, "next_send", now) + random.expovariate(rate)
+        return max(0.0, user.next_send - now)
+    return wait_time
+
+
 class ApiClient(FastHttpUser):
     """One client program with its own account."""
 
-    wait_time = constant_throughput(RATE) if RATE else constant(0)
+    wait_time = poisson_pacing(RATE) if RATE else constant(0)
 
     def on_start(self):
         self.headers = {"Authorization": f"Token {next(TOKENS)}"}
         self.turn = 0
+        if RATE:  # a client's first request, too, comes at a random time, not as the run starts
+            gevent.sleep(self.wait_time())
 
     @task(10)
     def predict(self):

@@ -7,9 +7,10 @@ The stack: gunicorn (gthread) in production settings, Celery worker(s), Redis (R
 answers, else an embedded one) and the database at DATABASE_URL (else a fresh SQLite file under
 var/bench/). Each Locust user is a client with its own account and API token, under the platform's
 normal throttles. Without --rate every user sends its next request as soon as the last is answered
-(the most the stack can take); with --rate each user paces itself to that many requests per second,
-so that latency is measured at a stated load. A few predictions from another account warm the stack
-up first (lazy imports, first connections). Locust runs headless for a fixed time; afterwards the
+(the most the stack can take); with --rate each user sends that many requests per second on average,
+at random (Poisson) times, so that latency is measured at a stated load offered as independent
+clients would offer it. A few predictions from another account warm the stack up first (lazy
+imports, first connections). Locust runs headless for a fixed time; afterwards the
 predictions are counted in the database, so that none is lost or left pending. The report (Markdown,
 in the shape of the old app's Locust report) is printed and written to var/bench/report.md.
 """
@@ -102,7 +103,7 @@ def report(rows, args, counts, database, started):
         "# Load benchmark",
         "",
         f"{started:%Y-%m-%d %H:%M} UTC · {args.users} users, spawn rate {args.users}/s, {args.duration} s, "
-        f"{f'each paced to {args.rate} requests/s' if args.rate else 'no pause between requests'} · "
+        f"{f'each sending {args.rate} requests/s at Poisson times' if args.rate else 'no pause between requests'} · "
         f"gunicorn {args.web_workers}x{args.web_threads} threads, Celery {args.celery} ({args.celery_pool}) · "
         f"database {database} · {os.cpu_count()} CPU cores shared with Locust · "
         f"after {WARM_UP_PREDICTIONS} warm-up predictions",
@@ -144,7 +145,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--rate", type=float, help="requests per second per user (default: no pause)")
+    parser.add_argument("--rate", type=float,
+                        help="requests per second per user, at Poisson times (default: no pause)")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=32)

@@ -17,11 +17,12 @@ def test_a_short_run_writes_a_report_and_counts_every_prediction(tmp_path):
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
     environment["REDIS_URL"] = urlsplit(redis_url)._replace(path="/14").geturl()  # not the tests' queue
     result = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--users", "2", "--duration", "4", "--out", str(tmp_path)],
+        [sys.executable, "-m", "bench.run", "--users", "2", "--rate", "10", "--duration", "4", "--out", str(tmp_path)],
         cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = (tmp_path / "report.md").read_text()
+    assert "each sending 10.0 requests/s at Poisson times" in report
     assert "| POST | /api/v1/predictions/?wait |" in report and "| GET | / |" in report
     summary = next(line for line in report.splitlines() if line.startswith("- prediction requests:"))
     sent = int(summary.split(":")[1].split()[0])
