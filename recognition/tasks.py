@@ -1,3 +1,4 @@
+import gc
 import logging
 
 from celery import shared_task
@@ -19,8 +20,10 @@ GAVE_UP = "Reading this image failed on our side. Please try again."
 
 @worker_process_init.connect
 def load_the_engine(**kwargs):
-    """Load the model as each worker process starts, so that no reading waits for it."""
+    """Load the model as each worker process starts, so that no reading waits for it; then keep
+    what start-up made out of the collector's full passes (see digitsite/wsgi.py)."""
     get_recognizer()
+    gc.freeze()
 
 
 # One message per prediction; the worker gathers what has arrived (up to flush_every, or what came
