@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: a real Celery worker and a real browser."""
 
+import gc
 import os
 import shutil
 
@@ -39,6 +40,11 @@ def celery_worker():
         # would drop it on exit, but this thread's would stay open and keep the test database from
         # being dropped at the end of the run.
         close_database_connections.delay().get(timeout=10)
+    # Starting, the worker froze what this process held (recognition.tasks.load_the_engine). Frozen
+    # objects are never collected, so connections that test threads let go of would stay open and
+    # keep the test database from being dropped.
+    gc.unfreeze()
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
