@@ -6,9 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
-from accounts.tests.factories import make_user
+from accounts.tests.factories import make_user, token_api_client
 from recognition.models import Prediction
 
 # Real digits the engine's own tests use: canvas drawings, grey scans, cheque crops.
@@ -32,10 +31,8 @@ def other_user(db):
 
 
 def token_client(user):
-    """An API client that sends the user's token."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    return client
+    """An API client that sends a new token of the user's."""
+    return token_api_client(Token.objects.create(user=user).key)
 
 
 @pytest.fixture
