@@ -29,7 +29,7 @@ from pathlib import Path
 
 from urllib3 import encode_multipart_formdata
 
-from digitsite.stack import BASE_DIR, free_port, redis_service, say, stop
+from digitsite.stack import BASE_DIR, celery, free_port, redis_service, say, stop, sweeper
 
 BENCH_EMAILS = "bench-{}@digits.local"
 WARM_UP_EMAIL = "warm-up@digits.local"  # not counted with the bench users' predictions
@@ -202,11 +202,12 @@ def main(argv=None):
         workers = 1 if args.celery_pool != "solo" else args.celery
         for number in range(workers):
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "digitsite", "worker", "--loglevel", "WARNING",
-                 "--pool", args.celery_pool, "--concurrency", str(args.celery), "--hostname", f"bench{number}@%h",
-                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                celery("worker", "--loglevel", "WARNING", "--pool", args.celery_pool, "--concurrency",
+                       str(args.celery), "--hostname", f"bench{number}@%h",
+                       "--without-gossip", "--without-mingle", "--without-heartbeat"),
                 cwd=BASE_DIR, env=environment,
             ))
+        processes.append(subprocess.Popen(sweeper(out, loglevel="WARNING"), cwd=BASE_DIR, env=environment))
         try:
             wait_for_http(host + "/healthz")
             warm_up(host, tokens["warm_up"])

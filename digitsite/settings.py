@@ -158,8 +158,14 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_TRANSPORT = "digitsite.broker:Transport"  # redis, with one client per pool
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = timedelta(hours=1)
+# A message is acknowledged after its reading is stored, and given back when the worker process
+# running it dies; a reading that kills its worker is capped by RECOGNITION_MAX_ATTEMPTS instead.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Messages a killed worker held come back to the queue after this many seconds (kombu's Redis
+# transport; its default is an hour). Longer than a message waits in a live worker (a batch is
+# read within RECOGNITION_BATCH_WAIT_S, a retry's countdown is at most 8 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_S", default=60)}
 # The worker reads predictions in batches of up to this many, gathered for at most this long;
 # each worker process may hold a whole batch of unacknowledged messages.
 RECOGNITION_BATCH_SIZE = env.int("RECOGNITION_BATCH_SIZE", default=16)
@@ -171,9 +177,19 @@ CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# Run by `celery beat` (make run embeds it in the worker with -B).
+# The sweeper: `celery -A digitsite beat`, one process for the whole platform (see the README). It
+# re-queues predictions whose message was lost and fails hopeless ones; /healthz reports its last run.
+RECOGNITION_SWEEP_EVERY_S = env.float("RECOGNITION_SWEEP_EVERY_S", default=30)
+RECOGNITION_REQUEUE_AFTER_S = env.float("RECOGNITION_REQUEUE_AFTER_S", default=120)
+RECOGNITION_GIVE_UP_AFTER_S = env.float("RECOGNITION_GIVE_UP_AFTER_S", default=15 * 60)
+# Readings of one prediction that may be started; more mean its image keeps killing the worker.
+RECOGNITION_MAX_ATTEMPTS = env.int("RECOGNITION_MAX_ATTEMPTS", default=3)
+# /healthz says the workers take no work when predictions wait this long and none ended meanwhile.
+RECOGNITION_STALLED_AFTER_S = env.float("RECOGNITION_STALLED_AFTER_S", default=60)
 CELERY_BEAT_SCHEDULE = {
-    "sweep-stale-predictions": {"task": "recognition.tasks.sweep_stale_predictions", "schedule": 60.0},
+    "sweep-stale-predictions": {
+        "task": "recognition.tasks.sweep_stale_predictions", "schedule": RECOGNITION_SWEEP_EVERY_S,
+    },
 }
 
 # Throttle counters and other short-lived shared state live in Redis, shared by all web workers.

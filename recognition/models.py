@@ -47,12 +47,15 @@ class Prediction(models.Model):
     model_version = models.CharField(max_length=64, blank=True)
     timings = models.JSONField(default=dict, blank=True, help_text="Milliseconds per stage.")
     error = models.TextField(blank=True, help_text="Why reading failed, in words for the user.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Readings started; more than one means a worker stopped while reading it."
+    )
 
     idempotency_key = models.CharField(
         max_length=255, blank=True, help_text="The API client's Idempotency-Key, unique per owner."
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -87,3 +90,13 @@ class Prediction(models.Model):
             and self.digit is not None
             and self.confidence < settings.RECOGNITION_UNSURE_BELOW
         )
+
+
+class Heartbeat(models.Model):
+    """When a periodic job (the sweeper) last ran, so that the health check can tell it stopped."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

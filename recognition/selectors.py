@@ -1,8 +1,11 @@
 """Reads: every query is scoped to the user who owns the predictions."""
 
-from django.shortcuts import get_object_or_404
+from datetime import timedelta
 
-from .models import Prediction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from .models import Heartbeat, Prediction
 from .notifications import wait_for_end
 
 
@@ -41,3 +44,18 @@ def wait_for_prediction(prediction, timeout):
 
 def prediction_by_idempotency_key(user, key):
     return Prediction.objects.filter(owner=user, idempotency_key=key).first()
+
+
+def stalled_predictions(after_seconds):
+    """How many predictions have waited over ``after_seconds`` while none ended: 0 when the
+    workers are taking work (a long queue that is moving is not a stall)."""
+    since = timezone.now() - timedelta(seconds=after_seconds)
+    waiting = Prediction.objects.filter(status=Prediction.Status.PENDING, created_at__lt=since)
+    if Prediction.objects.filter(finished_at__gte=since).exists():
+        return 0
+    return waiting.count()
+
+
+def last_heartbeat(name):
+    """When the periodic job ``name`` last ran, or None."""
+    return Heartbeat.objects.filter(name=name).values_list("at", flat=True).first()

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -22,11 +23,13 @@ from PIL import Image
 from ml.inference import get_recognizer
 from ml.preprocess import ImageError, decode_image
 
-from .models import Prediction
+from .models import Heartbeat, Prediction
 from .notifications import announce_ended
 
 logger = logging.getLogger(__name__)
 
+SWEEPER = "sweeper"  # the Heartbeat the sweep records
+STOPPED_THE_READER = "This image could not be read: the reader stopped each time it tried."
 THUMBNAIL_SIDE = 160
 EXTENSIONS = {
     "PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "GIF": ".gif", "BMP": ".bmp", "TIFF": ".tif", "WEBP": ".webp",
@@ -129,29 +132,51 @@ def enqueue(prediction_id):
         fail_prediction(prediction_id, "The recognition service is unavailable right now. Please try again.")
 
 
-def sweep_stale_predictions(requeue_after=timedelta(minutes=2), give_up_after=timedelta(minutes=15)):
-    """Re-queue predictions pending for too long (a lost message) and fail the hopeless ones."""
+def sweep_stale_predictions():
+    """Re-queue predictions pending for too long (a lost message, a worker that died) and fail the
+    hopeless ones; record the run, so that the health check can tell when sweeps stop."""
     now = timezone.now()
     pending = Prediction.objects.filter(status=Prediction.Status.PENDING)
-    hopeless = list(pending.filter(created_at__lt=now - give_up_after).values_list("pk", flat=True))
+    give_up_before = now - timedelta(seconds=settings.RECOGNITION_GIVE_UP_AFTER_S)
+    hopeless = list(pending.filter(created_at__lt=give_up_before).values_list("pk", flat=True))
     for prediction_id in hopeless:
         fail_prediction(prediction_id, "Reading this image took too long. Please try again.")
-    stale = list(pending.filter(created_at__lt=now - requeue_after).values_list("pk", flat=True))
+    requeue_before = now - timedelta(seconds=settings.RECOGNITION_REQUEUE_AFTER_S)
+    stale = list(pending.filter(created_at__lt=requeue_before).values_list("pk", flat=True))
     for prediction_id in stale:
         enqueue(prediction_id)
+    Heartbeat.objects.update_or_create(name=SWEEPER, defaults={"at": timezone.now()})
     return len(hopeless), len(stale)
 
 
 def run_predictions(prediction_ids):
-    """Read the pending ones among these predictions, in one engine call, and store the outcomes.
+    """Read the pending ones among these predictions and store the outcomes.
 
     Safe to run twice. No lock is held while the engine reads: each outcome is written by a
     conditional UPDATE, so a second run (a redelivered message, the sweep) finds the prediction
-    ended and changes nothing. Returns the predictions that this call ended.
+    ended and changes nothing. Each reading is counted before it starts: predictions read before
+    (their worker died, maybe because of one of them) are read one at a time, so that one image
+    that kills the reader cannot take the others with it, and one that has stopped the reader
+    RECOGNITION_MAX_ATTEMPTS times is failed instead of read again. Returns the predictions that
+    this call ended.
     """
     pending = list(Prediction.objects.filter(pk__in=prediction_ids, status=Prediction.Status.PENDING))
+    fresh = [prediction for prediction in pending if prediction.attempts == 0]
+    ended = _read(fresh) if fresh else []
+    for suspect in (prediction for prediction in pending if prediction.attempts > 0):
+        if suspect.attempts >= settings.RECOGNITION_MAX_ATTEMPTS:
+            if fail_prediction(suspect.pk, STOPPED_THE_READER):
+                ended.append(suspect)
+        else:
+            ended.extend(_read([suspect]))
+    return ended
+
+
+def _read(predictions):
+    """Read these predictions in one engine call, after counting the attempt; the ones this ended."""
+    Prediction.objects.filter(pk__in=[p.pk for p in predictions]).update(attempts=F("attempts") + 1)
     outcomes, images, readable = [], [], []
-    for prediction in pending:
+    for prediction in predictions:
         try:
             with prediction.image.open("rb") as stored:
                 images.append(stored.read())
@@ -175,12 +200,12 @@ def run_predictions(prediction_ids):
 
 
 def fail_prediction(prediction_id, reason):
-    """Mark a prediction failed unless it already ended."""
-    prediction = Prediction.objects.filter(pk=prediction_id).first()
+    """Mark a prediction failed unless it already ended; True if this call ended it."""
     outcome = {"status": Prediction.Status.FAILED, "error": reason}
-    if prediction is not None and _end(prediction, outcome):
-        transaction.on_commit(lambda: announce_ended({prediction.pk: outcome}))
-    return prediction
+    if not _end(Prediction(pk=prediction_id), outcome):
+        return False
+    transaction.on_commit(lambda: announce_ended({prediction_id: outcome}))
+    return True
 
 
 def _end(prediction, outcome):

@@ -2,10 +2,11 @@ import gc
 import logging
 
 from celery import shared_task
-from celery.signals import worker_process_init
-from celery_batches import Batches
+from celery.signals import beat_init, worker_process_init
 from django.conf import settings
 from django.db import DatabaseError
+
+from digitsite.batches import ReconnectSafeBatches
 
 from ml.inference import get_recognizer
 
@@ -30,7 +31,7 @@ def load_the_engine(**kwargs):
 # within flush_interval seconds) and reads it in one call, sharing the engine call, the database
 # commit and the Redis round trip. The outcome lives in our Prediction rows, so Celery keeps no result.
 @shared_task(
-    base=Batches,
+    base=ReconnectSafeBatches,
     ignore_result=True,
     flush_every=settings.RECOGNITION_BATCH_SIZE,
     flush_interval=settings.RECOGNITION_BATCH_WAIT_S,
@@ -64,6 +65,13 @@ def _retry(request):
         services.fail_prediction(request.args[0], GAVE_UP)
     else:
         recognize_prediction.apply_async(args=request.args, kwargs={"attempt": attempt + 1}, countdown=2**attempt)
+
+
+@beat_init.connect
+def sweep_at_start(sender, **kwargs):
+    """Sweep as the sweeper starts, not one interval later: what a stopped one left pending waits
+    no longer, and the health check sees the new sweeper at once."""
+    sweep_stale_predictions.delay()
 
 
 @shared_task(ignore_result=True)

@@ -10,7 +10,7 @@ from PIL import Image
 
 from ml import inference
 from recognition import services, tasks
-from recognition.models import Prediction
+from recognition.models import Heartbeat, Prediction
 from recognition.tasks import recognize_prediction
 
 from .conftest import png, sample
@@ -139,6 +139,25 @@ def test_the_sweep_requeues_stale_predictions_and_fails_hopeless_ones(user):
     states = {p.pk: p.status for p in Prediction.objects.all()}
     assert states == {fresh.pk: "pending", stale.pk: "pending", hopeless.pk: "failed"}
     assert "took too long" in Prediction.objects.get(pk=hopeless.pk).error
+    assert (timezone.now() - Heartbeat.objects.get(name=services.SWEEPER).at).total_seconds() < 5
+
+
+def test_a_reading_that_killed_its_worker_is_retried_alone_and_then_given_up(user, monkeypatch, settings):
+    settings.RECOGNITION_MAX_ATTEMPTS = 3
+    innocent, poison, fresh = create(user), create(user), create(user)
+    # The worker died while it read the first two together: each was counted once.
+    Prediction.objects.filter(pk__in=[innocent.pk, poison.pk]).update(attempts=1)
+    Prediction.objects.filter(pk=poison.pk).update(attempts=3)  # ...and the poison one twice more, alone
+    calls = []
+    real_read = services.get_recognizer().read
+    monkeypatch.setattr(services.get_recognizer(), "read", lambda images: calls.append(len(images)) or real_read(images))
+
+    services.run_predictions([innocent.pk, poison.pk, fresh.pk])
+
+    states = {p.pk: (p.status, p.attempts) for p in Prediction.objects.all()}
+    assert states == {fresh.pk: ("done", 1), innocent.pk: ("done", 2), poison.pk: ("failed", 3)}
+    assert calls == [1, 1]  # the fresh one, then the suspect on its own; the poison one not at all
+    assert Prediction.objects.get(pk=poison.pk).error == services.STOPPED_THE_READER
 
 
 def test_a_late_reading_does_not_overwrite_a_prediction_that_ended(user):
