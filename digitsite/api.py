@@ -1,10 +1,22 @@
 """What every API endpoint shares: one error format and page-number pagination."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# A lost database connection fails the request it happened in; the next one reconnects.
+UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_S = 5
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is briefly unavailable. Please try again in a few seconds."
+    default_code = "unavailable"
+
 
 # Image checks name these codes; the HTTP status says which kind of refusal it is.
 STATUS_FOR_CODE = {"too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "unsupported": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE}
@@ -39,6 +51,8 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, UNAVAILABLE):
+        exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: Django's 500 handling applies
@@ -53,4 +67,6 @@ def exception_handler(exc, context):
         response.data = error_body(response.status_code, first_code, first_message, errors)
     else:
         response.data = error_body(response.status_code, exc.detail.code, str(exc.detail))
+    if isinstance(exc, ServiceUnavailable):
+        response["Retry-After"] = str(RETRY_AFTER_S)
     return response

@@ -4,11 +4,14 @@ Each test runs gunicorn, Celery and the sweeper as processes in production setti
 production.py) on a redis-server of its own, which it may kill; never on the machine's shared one.
 """
 
+import threading
 import time
 import uuid
+from collections import Counter
 from io import BytesIO
 
 import pytest
+from django.db import connection
 from PIL import Image, PngImagePlugin
 
 from accounts.services import issue_api_token
@@ -168,3 +171,48 @@ def test_healthz_tells_when_the_sweeper_died(tmp_path, own_redis, token):
         assert report["checks"]["worker"]["ok"] is True
     finally:
         stack.stop()
+
+
+def test_the_stack_recovers_when_postgresql_drops_its_connections(stack, token):
+    if connection.vendor != "postgresql":
+        pytest.skip("terminates PostgreSQL backends; this run's database is SQLite (CI runs PostgreSQL)")
+    stack.environment["API_THROTTLE_USER"] = "100000/min"
+    stack.start_web(threads=8)
+    stack.start_worker()
+    answers, stop = [], threading.Event()
+
+    def client():
+        while not stop.is_set():
+            status, body = stack.predict(token)
+            answers.append((time.monotonic(), status, body))
+
+    clients = [threading.Thread(target=client) for _ in range(4)]
+    for thread in clients:
+        thread.start()
+    try:
+        time.sleep(3)
+        terminated_at = time.monotonic()
+        for _ in range(3):  # every backend of the stack's processes, three times over
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                assert cursor.fetchone()[0] > 0
+            time.sleep(1)
+        time.sleep(4)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(30)
+
+    statuses = Counter(status for _, status, _ in answers)
+    assert set(statuses) <= {202, 503}, statuses  # clean errors, never a 500
+    for _, status, body in answers:
+        if status == 503:
+            assert body["code"] == "unavailable" and "try again" in body["message"], body
+    late = [status for at, status, _ in answers if at > terminated_at + 5]
+    assert late and set(late) == {202}, f"no recovery without a restart: {Counter(late)}"
+    accepted = sum(1 for _, status, _ in answers if status == 202)
+    wait_until(lambda: all_ended(accepted), 40, "accepted predictions did not all end")
+    assert all(process.poll() is None for process in stack.processes.values())
+    print(f"{len(answers)} requests while PostgreSQL dropped its connections: {dict(statuses)}; "
+          f"{accepted} accepted, all ended: {Counter(states().values())}")
