@@ -28,11 +28,14 @@ def load_the_engine(**kwargs):
 
 
 @task_prerun.connect
-def replace_broken_database_connections(**kwargs):
+def replace_broken_database_connections(task, **kwargs):
     """What Django does as each request starts. The worker keeps its connection across tasks
     (CELERY_DB_REUSE_MAX), so one that broke (a restarted server, a terminated backend) would
-    otherwise fail every later task; now it is checked after an error and replaced."""
-    close_old_connections()
+    otherwise fail every later task; now it is checked after an error and replaced. A task run
+    eagerly (apply) runs inside its caller's transaction, which is left alone, as Celery's own
+    Django fixup does."""
+    if not task.request.is_eager:
+        close_old_connections()
 
 
 # One message per prediction; the worker gathers what has arrived (up to flush_every, or what came
