@@ -3,6 +3,7 @@
 The Redis these tests stop is a redis-server of their own on a free port, never the one at REDIS_URL.
 """
 
+import socket
 import subprocess
 import time
 
@@ -106,6 +107,17 @@ def test_api_calls_while_redis_is_down_answer_503_with_retry_after(api, own_redi
     assert not Prediction.objects.exists()
     own_redis.start()
     assert send(api).status_code == 202
+
+
+def test_a_redis_that_hangs_answers_503_within_the_read_timeout(api, settings):
+    listener = socket.create_server(("127.0.0.1", 0))  # takes connections, never answers
+    url = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    settings.CACHES = {"default": {**site_settings.CACHES["default"], "LOCATION": url}}
+    started = time.monotonic()
+    with listener:
+        response = api.get(LIST)
+    assert_error(response, 503, code="service_unavailable")
+    assert time.monotonic() - started < site_settings.REDIS_TIMEOUT_S + 1
 
 
 @pytest.mark.django_db(transaction=True)
