@@ -61,7 +61,7 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "too_large"
 
 
-def unavailable(exc):
+def log_unavailable(exc):
     logger.warning("Answering 503: Redis does not answer (%s: %s)", type(exc).__name__, exc)
 
 
@@ -72,7 +72,7 @@ def _as_api_exception(exc):
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, UNAVAILABLE):
-        unavailable(exc)
+        log_unavailable(exc)
         return ServiceUnavailable()
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
@@ -118,12 +118,6 @@ def bad_request(request, exception):
     return _api_error(request, 400, "bad_request", "The request is malformed.") or defaults.bad_request(
         request, exception
     )
-
-
-def permission_denied(request, exception):
-    return _api_error(
-        request, 403, "permission_denied", "You do not have permission to perform this action."
-    ) or defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception):

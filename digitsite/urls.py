@@ -30,6 +30,5 @@ urlpatterns = [
 
 # Under /api/, what Django itself refuses comes in the API's error format too.
 handler400 = "digitsite.api.bad_request"
-handler403 = "digitsite.api.permission_denied"
 handler404 = "digitsite.api.page_not_found"
 handler500 = "digitsite.api.server_error"

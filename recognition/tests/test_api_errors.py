@@ -107,3 +107,21 @@ def test_hostile_json_never_gets_a_5xx(api, body, wait, key):
         assert response.status_code < 500, response.content
         if response.status_code >= 400:
             assert set(response.json()) == {"status", "code", "message", "errors"}
+
+
+def test_too_many_files_or_fields_are_a_400_in_the_error_format(api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = {f"file{number}": io.BytesIO(b"x") for number in range(3)}
+    assert_error(api.post(LIST, files, format="multipart"), 400, code="too_many", text="at most 2 files")
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 2
+    fields = {f"field{number}": "x" for number in range(3)}
+    assert_error(api.post(LIST, fields, format="multipart"), 400, code="too_many")
+
+
+def test_an_unexpected_error_is_a_500_in_the_error_format(api, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("recognition.selectors.predictions_of", broken)
+    api.raise_request_exception = False
+    assert_error(api.get(LIST), 500, code="server_error")
