@@ -125,3 +125,20 @@ def test_an_unexpected_error_is_a_500_in_the_error_format(api, monkeypatch):
     monkeypatch.setattr("recognition.selectors.predictions_of", broken)
     api.raise_request_exception = False
     assert_error(api.get(LIST), 500, code="server_error")
+
+
+@hypothesis_settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    params=st.dictionaries(
+        st.sampled_from(["digit", "status", "date_from", "date_to", "page", "page_size", "format", "wait"]),
+        st.text(max_size=12) | st.integers().map(str),
+    ),
+    tail=st.text(st.characters(min_codepoint=33, max_codepoint=0x2FF, exclude_characters="?#"), max_size=40),
+)
+def test_hostile_queries_and_paths_never_get_a_5xx(api, params, tail):
+    for response in (api.get(LIST, params), api.get(LIST + tail, params), api.delete(LIST + tail)):
+        assert response.status_code < 500, response.content
+        if response.status_code >= 400:
+            assert set(response.json()) == {"status", "code", "message", "errors"}

@@ -121,7 +121,7 @@ def test_a_redis_that_hangs_answers_503_within_the_read_timeout(api, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_web_upload_while_redis_is_down_is_kept_and_queued_once_it_is_back(client, user, own_redis, settings):
+def test_a_web_upload_while_redis_is_down_is_kept_and_queued_later(client, user, own_redis, settings):
     client.force_login(user)
     own_redis.stop()
     response = client.post(reverse("upload"), {"images": [upload("three.jpg", sample("scan_3.jpg"))],
