@@ -7,6 +7,7 @@ import redis.exceptions
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -76,7 +77,8 @@ def _as_api_exception(exc):
         return ServiceUnavailable()
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return RequestTooLarge(f"The request is too large: the limit is {limit:,} bytes.")
+        shown = f"{filesizeformat(limit)} ({limit:,} bytes)"
+        return RequestTooLarge(f"The request is too large: the limit is {shown}.")
     if isinstance(exc, TooManyFilesSent):
         return exceptions.ValidationError(
             f"Send at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files in one request.", code="too_many"
