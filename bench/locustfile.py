@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import gevent
+import numpy
 from locust import FastHttpUser, constant, events, stats, task
 from urllib3 import encode_multipart_formdata
 
@@ -25,6 +26,7 @@ IMAGES = [
     for digit in range(10)
 ]
 WAIT_S = 10
+MINUTE_S = 60
 TOKENS = itertools.cycle(json.loads(os.environ.get("DIGITS_TOKENS", "[]")))
 RATE = float(os.environ.get("DIGITS_USER_RATE", 0))
 
@@ -77,6 +79,23 @@ class ApiClient(FastHttpUser):
         self.client.get("/", name="/")
 
 
+# Every request's latency and failure by the minute of the run it ended in, for the soak's figures.
+minutes = {}
+clock = {"started": time.monotonic()}
+
+
+@events.test_start.add_listener
+def start_the_clock(environment, **kwargs):
+    clock["started"] = time.monotonic()
+
+
+@events.request.add_listener
+def count_by_minute(response_time, exception=None, **kwargs):
+    minute = minutes.setdefault(int((time.monotonic() - clock["started"]) // MINUTE_S), {"ms": [], "failures": 0})
+    minute["ms"].append(response_time)
+    minute["failures"] += exception is not None
+
+
 @events.quitting.add_listener
 def write_statistics(environment, **kwargs):
     """The final figures, after the last request has ended, for bench.run's report."""
@@ -94,4 +113,9 @@ def write_statistics(environment, **kwargs):
         }
         for entry in entries
     ]
-    Path(path).write_text(json.dumps(rows, indent=1))
+    per_minute = [
+        {"minute": number + 1, "requests": len(minute["ms"]), "failures": minute["failures"],
+         "p50": float(numpy.percentile(minute["ms"], 50)), "p99": float(numpy.percentile(minute["ms"], 99))}
+        for number, minute in sorted(minutes.items())
+    ]
+    Path(path).write_text(json.dumps({"rows": rows, "minutes": per_minute}, indent=1))

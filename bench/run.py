@@ -97,7 +97,27 @@ def warm_up(host, token):
             response.read()
 
 
-def report(rows, args, counts, database, started):
+def rss_mb(pid):
+    """Resident memory of a process in MB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def memory(processes):
+    """RSS of each web and worker process: gunicorn's workers are the children of its master."""
+    sizes = {}
+    for process in processes:
+        name = Path(process.args[2] if process.args[1] == "-m" else process.args[1]).name
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        pids = children.read_text().split() if name == "gunicorn" and children.exists() else [process.pid]
+        for number, pid in enumerate(pids):
+            sizes[f"{name} {number + 1}" if len(pids) > 1 else f"{name} {process.pid}"] = rss_mb(pid)
+    return sizes
+
+
+def report(rows, args, counts, database, started, minutes=(), rss=None):
     percentiles = list(rows[0]["percentiles"]) if rows else []
     lines = [
         "# Load benchmark",
@@ -138,6 +158,19 @@ def report(rows, args, counts, database, started):
         f"(done {counts.get('done', 0)}, failed {counts.get('failed', 0)}, pending {counts.get('pending', 0)})",
         "",
     ]
+    if len(minutes) > 1:
+        lines += ["## Every minute (all requests)", "", "| minute | requests | failures | p50 (ms) | p99 (ms) |",
+                  "| ---: | ---: | ---: | ---: | ---: |"]
+        lines += [f"| {m['minute']} | {m['requests']} | {m['failures']} | {m['p50']:.0f} | {m['p99']:.0f} |"
+                  for m in minutes]
+        lines.append("")
+    if rss:
+        lines += ["## Memory (RSS) of the web and worker processes", "",
+                  "| process | after warm-up (MB) | at the end (MB) | growth |", "| --- | ---: | ---: | ---: |"]
+        for name, before in rss["start"].items():
+            after = rss["end"].get(name, 0.0)
+            lines.append(f"| {name} | {before:.0f} | {after:.0f} | {100 * (after - before) / before:+.1f} % |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -211,6 +244,8 @@ def main(argv=None):
         try:
             wait_for_http(host + "/healthz")
             warm_up(host, tokens["warm_up"])
+            measured = [process for process in processes if "beat" not in process.args]
+            rss = {"start": memory(measured)}
             say(f"Stack up at {host}; Locust: {args.users} users for {args.duration} s")
             started = datetime.now(timezone.utc)
             subprocess.run(
@@ -228,11 +263,12 @@ def main(argv=None):
                 if not counts.get("pending") or time.monotonic() > deadline:
                     break
                 time.sleep(2)
+            rss["end"] = memory(measured)
         finally:
             stop(processes)
 
-    rows = json.loads((out / "locust.json").read_text())
-    text = report(rows, args, counts, database_name, started)
+    statistics = json.loads((out / "locust.json").read_text())
+    text = report(statistics["rows"], args, counts, database_name, started, statistics["minutes"], rss)
     (out / "report.md").write_text(text)
     print(text)
     say(f"Report written to {out / 'report.md'}")

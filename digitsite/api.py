@@ -6,6 +6,7 @@ import kombu.exceptions
 import redis.exceptions
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.views import defaults
@@ -15,8 +16,10 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
-# Redis (the cache that throttles count in, the broker, the wait notifications) does not answer.
+# What a request may meet that is not its fault and passes: a lost database connection (the next request
+# reconnects), Redis down or hanging (the cache that throttles count in, the broker, the wait notifications).
 UNAVAILABLE = (
+    OperationalError, InterfaceError,
     redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, kombu.exceptions.OperationalError,
 )
 
@@ -49,8 +52,8 @@ def _flatten(detail, prefix=""):
 
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The service is unavailable for a moment. Please try again shortly."
-    default_code = "service_unavailable"
+    default_detail = "The service is briefly unavailable. Please try again in a few seconds."
+    default_code = "unavailable"
 
     def __init__(self):
         super().__init__()
@@ -63,11 +66,12 @@ class RequestTooLarge(exceptions.APIException):
 
 
 def log_unavailable(exc):
-    logger.warning("Answering 503: Redis does not answer (%s: %s)", type(exc).__name__, exc)
+    logger.warning("Answering 503: %s: %s", type(exc).__name__, exc, exc_info=True)
 
 
 def _as_api_exception(exc):
-    """Django's and Redis's exceptions that DRF leaves to Django (a 500, or an HTML 400) as API errors."""
+    """Django's, the database's and Redis's exceptions that DRF leaves to Django (a 500, or an HTML 400)
+    as API errors."""
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, PermissionDenied):

@@ -5,8 +5,9 @@ from .api import UNAVAILABLE, log_unavailable
 
 
 class ServiceUnavailableMiddleware:
-    """A page whose view found Redis down answers a plain 503 page with Retry-After instead of a 500.
-    (API views answer a 503 in the API's error format themselves, through digitsite.api.)"""
+    """A page whose view found Redis down (or lost its database connection) answers a plain 503 page
+    with Retry-After instead of a 500. (API views answer a 503 in the API's error format, through
+    digitsite.api.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -161,8 +161,8 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 REDIS_CONNECT_TIMEOUT_S = env.float("REDIS_CONNECT_TIMEOUT_S", default=1.0)
 REDIS_TIMEOUT_S = env.float("REDIS_TIMEOUT_S", default=3.0)
 REDIS_CLIENT_OPTIONS = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S, "socket_timeout": REDIS_TIMEOUT_S}
-# What a 503 answered while Redis is down tells clients to wait before trying again (Retry-After).
-SERVICE_RETRY_AFTER_S = env.int("SERVICE_RETRY_AFTER_S", default=30)
+# What a 503 (Redis down, a lost database connection) tells clients to wait before trying again.
+SERVICE_RETRY_AFTER_S = env.int("SERVICE_RETRY_AFTER_S", default=5)
 
 # Celery: Redis is the broker; the result backend serves only the health check,
 # since the state that users see lives in our own models.
@@ -177,9 +177,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Messages a killed worker held come back to the queue after this many seconds (kombu's Redis
 # transport; its default is an hour). Longer than a message waits in a live worker (a batch is
-# read within RECOGNITION_BATCH_WAIT_S, a retry's countdown is at most 8 s).
+# read within RECOGNITION_BATCH_WAIT_S, a retry's countdown is at most 8 s). Every live worker
+# looks for such messages every 10 s; kombu's default throttle made that every 100 s.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_S", default=60),
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
     **REDIS_CLIENT_OPTIONS,
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT_S  # the result backend (health check only)

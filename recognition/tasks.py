@@ -2,9 +2,9 @@ import gc
 import logging
 
 from celery import shared_task
-from celery.signals import beat_init, worker_process_init
+from celery.signals import beat_init, task_prerun, worker_process_init
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, close_old_connections
 
 from digitsite.batches import ReconnectSafeBatches
 
@@ -25,6 +25,14 @@ def load_the_engine(**kwargs):
     what start-up made out of the collector's full passes (see digitsite/wsgi.py)."""
     get_recognizer()
     gc.freeze()
+
+
+@task_prerun.connect
+def replace_broken_database_connections(**kwargs):
+    """What Django does as each request starts. The worker keeps its connection across tasks
+    (CELERY_DB_REUSE_MAX), so one that broke (a restarted server, a terminated backend) would
+    otherwise fail every later task; now it is checked after an error and replaced."""
+    close_old_connections()
 
 
 # One message per prediction; the worker gathers what has arrived (up to flush_every, or what came

