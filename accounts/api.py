@@ -37,6 +37,7 @@ class ObtainTokenView(APIView):
             200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
             400: OpenApiResponse(description="Wrong e-mail address or password"),
             429: OpenApiResponse(description="Too many attempts (see Retry-After)"),
+            503: OpenApiResponse(description="Unavailable for a moment (see Retry-After)"),
         },
     )
     def post(self, request):

@@ -1,6 +1,12 @@
+import math
+from datetime import timedelta
+from functools import wraps
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
+from rest_framework.throttling import SimpleRateThrottle
 
 from digitsite.api import error_body
 
@@ -24,3 +30,34 @@ def lockout_response(request, original_response, credentials):
                           {"cooloff_timedelta": settings.AXES_COOLOFF_TIME}, status=429)
     response["Retry-After"] = retry_after
     return response
+
+
+class AccountFormThrottle(SimpleRateThrottle):
+    """Posts to the log-in, sign-up and password-reset forms per client IP, whatever the address they
+    name: django-axes locks out one address at a time, this stops one client trying many."""
+
+    scope = "account_forms"
+
+    def get_rate(self):
+        return settings.ACCOUNT_FORMS_THROTTLE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def limit_form_posts(view):
+    """Answer a 429 page with Retry-After to posts over ACCOUNT_FORMS_THROTTLE; reading the form is free."""
+
+    @wraps(view)
+    def limited(request, *args, **kwargs):
+        if request.method == "POST":
+            throttle = AccountFormThrottle()
+            if not throttle.allow_request(request, None):
+                wait = max(1, math.ceil(throttle.wait() or 1))
+                retry_at = timezone.now() + timedelta(seconds=wait)
+                response = render(request, "registration/throttled.html", {"retry_at": retry_at}, status=429)
+                response["Retry-After"] = str(wait)
+                return response
+        return view(request, *args, **kwargs)
+
+    return limited

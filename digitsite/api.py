@@ -1,22 +1,27 @@
-"""What every API endpoint shares: one error format and page-number pagination."""
+"""What every API endpoint shares: one error format, its exception handler and pagination."""
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+import kombu.exceptions
+import redis.exceptions
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.template.defaultfilters import filesizeformat
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
-# A lost database connection fails the request it happened in; the next one reconnects.
-UNAVAILABLE = (OperationalError, InterfaceError)
-RETRY_AFTER_S = 5
+logger = logging.getLogger(__name__)
 
-
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The service is briefly unavailable. Please try again in a few seconds."
-    default_code = "unavailable"
-
+# What a request may meet that is not its fault and passes: a lost database connection (the next request
+# reconnects), Redis down or hanging (the cache that throttles count in, the broker, the wait notifications).
+UNAVAILABLE = (
+    OperationalError, InterfaceError,
+    redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, kombu.exceptions.OperationalError,
+)
 
 # Image checks name these codes; the HTTP status says which kind of refusal it is.
 STATUS_FOR_CODE = {"too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "unsupported": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE}
@@ -45,14 +50,50 @@ def _flatten(detail, prefix=""):
     return {prefix or "non_field_errors": [(str(item), getattr(item, "code", "invalid")) for item in items]}
 
 
-def exception_handler(exc, context):
-    # DRF turns these into API exceptions inside its own handler; do it first to read their codes.
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is briefly unavailable. Please try again in a few seconds."
+    default_code = "unavailable"
+
+    def __init__(self):
+        super().__init__()
+        self.wait = settings.SERVICE_RETRY_AFTER_S  # DRF's handler sends it as Retry-After
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def log_unavailable(exc):
+    logger.warning("Answering 503: %s: %s", type(exc).__name__, exc, exc_info=True)
+
+
+def _as_api_exception(exc):
+    """Django's, the database's and Redis's exceptions that DRF leaves to Django (a 500, or an HTML 400)
+    as API errors."""
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
-    elif isinstance(exc, UNAVAILABLE):
-        exc = ServiceUnavailable()
+        return exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    if isinstance(exc, UNAVAILABLE):
+        log_unavailable(exc)
+        return ServiceUnavailable()
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        shown = f"{filesizeformat(limit)} ({limit:,} bytes)"
+        return RequestTooLarge(f"The request is too large: the limit is {shown}.")
+    if isinstance(exc, TooManyFilesSent):
+        return exceptions.ValidationError(
+            f"Send at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files in one request.", code="too_many"
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return exceptions.ValidationError("The request has too many fields.", code="too_many")
+    return exc
+
+
+def exception_handler(exc, context):
+    exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: Django's 500 handling applies
@@ -67,6 +108,29 @@ def exception_handler(exc, context):
         response.data = error_body(response.status_code, first_code, first_message, errors)
     else:
         response.data = error_body(response.status_code, exc.detail.code, str(exc.detail))
-    if isinstance(exc, ServiceUnavailable):
-        response["Retry-After"] = str(RETRY_AFTER_S)
     return response
+
+
+# Django's error views (urls.handler*), for requests that never reach an API view: unknown paths under
+# /api/, a request Django refuses before the view. Under /api/ they answer in the one error format.
+
+def _api_error(request, status_code, code, message):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(status_code, code, message), status=status_code)
+    return None
+
+
+def bad_request(request, exception):
+    return _api_error(request, 400, "bad_request", "The request is malformed.") or defaults.bad_request(
+        request, exception
+    )
+
+
+def page_not_found(request, exception):
+    return _api_error(request, 404, "not_found", "Not found.") or defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    return _api_error(request, 500, "server_error", "A server error occurred.") or defaults.server_error(
+        request
+    )

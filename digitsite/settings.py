@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A 503 with Retry-After, not a 500, from a view that found Redis down.
+    "digitsite.middleware.ServiceUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,6 +125,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Log-in, sign-up and password-reset posts per client IP, whatever addresses they name: axes locks out
+# one address at a time, this stops one client trying many (accounts.throttling).
+ACCOUNT_FORMS_THROTTLE = env("ACCOUNT_FORMS_THROTTLE", default="30/hour")
 
 # E-mail: console locally; SMTP in production, e.g. EMAIL_URL=smtp+tls://user:pass@host:587
 # sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... from one URL
@@ -151,6 +156,14 @@ STORAGES = {
 # Uploads are private: no MEDIA_URL is routed; files are served only by views that check the owner.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 
+# Every Redis client gives up soon when Redis is down or hangs, so that a request that needs it answers
+# 503 at once (digitsite.api) rather than hang; a blocking ?wait= reads with its own, longer timeout.
+REDIS_CONNECT_TIMEOUT_S = env.float("REDIS_CONNECT_TIMEOUT_S", default=1.0)
+REDIS_TIMEOUT_S = env.float("REDIS_TIMEOUT_S", default=3.0)
+REDIS_CLIENT_OPTIONS = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT_S, "socket_timeout": REDIS_TIMEOUT_S}
+# What a 503 (Redis down, a lost database connection) tells clients to wait before trying again.
+SERVICE_RETRY_AFTER_S = env.int("SERVICE_RETRY_AFTER_S", default=5)
+
 # Celery: Redis is the broker; the result backend serves only the health check,
 # since the state that users see lives in our own models.
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -170,7 +183,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_S", default=60),
     "unacked_restore_interval": 10,
     "unacked_restore_throttle": 1,
+    **REDIS_CLIENT_OPTIONS,
 }
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT_S  # the result backend (health check only)
 # The worker reads predictions in batches of up to this many, gathered for at most this long;
 # each worker process may hold a whole batch of unacknowledged messages.
 RECOGNITION_BATCH_SIZE = env.int("RECOGNITION_BATCH_SIZE", default=16)
@@ -203,6 +218,7 @@ CACHES = {
         "BACKEND": "digitsite.cache.ReusingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "digits",
+        "OPTIONS": REDIS_CLIENT_OPTIONS,
     }
 }
 
@@ -221,6 +237,11 @@ REST_FRAMEWORK = {
         "anon": env("API_THROTTLE_ANON", default="60/min"),
         "user": env("API_THROTTLE_USER", default="1200/min"),
     },
+    "DEFAULT_PARSER_CLASSES": [
+        "digitsite.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "digitsite.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "NUM_PROXIES": env.int("PROXY_COUNT", default=0),

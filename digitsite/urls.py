@@ -8,7 +8,9 @@ from recognition.api import PredictionViewSet
 
 from .health import healthz
 
+# No format-suffix routes (`/predictions/{id}.json`): Accept or ?format= chooses the format.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("predictions", PredictionViewSet, basename="prediction")
 
 api_v1 = [
@@ -25,3 +27,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Under /api/, what Django itself refuses comes in the API's error format too.
+handler400 = "digitsite.api.bad_request"
+handler404 = "digitsite.api.page_not_found"
+handler500 = "digitsite.api.server_error"

@@ -2,7 +2,6 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from . import selectors, services
@@ -22,6 +21,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 ERRORS = {code: OpenApiResponse(description=text) for code, text in {
     400: "Invalid request or unreadable image", 401: "Not authenticated", 404: "Not yours or not there",
     413: "Image too large", 415: "Not an image format we read", 429: "Throttled (see Retry-After)",
+    503: "Unavailable for a moment (see Retry-After)",
 }.items()}
 
 
@@ -43,7 +43,6 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     """Your predictions: send an image, read the digit and the probability of every class."""
 
     serializer_class = PredictionSerializer
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user

@@ -6,6 +6,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from .models import Prediction
 from .services import check_upload
@@ -66,10 +67,19 @@ class ImageField(serializers.Field):
     default_error_messages = {
         "invalid_base64": "The image is not valid base64.",
         "invalid_type": "Send the image as a file (multipart) or as a base64 string (JSON).",
+        "too_many": "Send one image per request; this one has {count}.",
     }
+
+    def get_value(self, dictionary):
+        # A form keeps only the last of several values under one name: take them all, to refuse them.
+        if html.is_html_input(dictionary) and len(dictionary.getlist(self.field_name)) > 1:
+            return dictionary.getlist(self.field_name)
+        return super().get_value(dictionary)
 
     def to_internal_value(self, data):
         """An uploaded file either way, so that one check serves both."""
+        if isinstance(data, list):
+            self.fail("too_many", count=len(data))
         if hasattr(data, "read"):
             return data
         if isinstance(data, str):

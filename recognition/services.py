@@ -53,9 +53,10 @@ def _label(name):
 def _check_size(name, size):
     limit = settings.RECOGNITION_MAX_UPLOAD_BYTES
     if size > limit:
-        raise ValidationError(
-            f"{_label(name)} is {filesizeformat(size)}; the limit is {filesizeformat(limit)}.", code="too_large"
-        )
+        shown, shown_limit = filesizeformat(size), filesizeformat(limit)
+        if shown == shown_limit:  # just over: rounded alike, so say the bytes
+            shown, shown_limit = f"{size:,} bytes", f"{limit:,} bytes"
+        raise ValidationError(f"{_label(name)} is {shown}; the limit is {shown_limit}.", code="too_large")
 
 
 def check_upload(upload):
@@ -122,14 +123,14 @@ def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOA
 
 
 def enqueue(prediction_id):
-    """Queue the reading; if the broker cannot take it, the prediction fails now rather than hang."""
+    """Queue the reading. If the broker cannot take it, the prediction stays pending, not lost: the
+    sweep queues it again once the broker is back, and fails it after RECOGNITION_GIVE_UP_AFTER_S."""
     from .tasks import recognize_prediction
 
     try:
         recognize_prediction.apply_async(args=[str(prediction_id)], retry=True, retry_policy={"max_retries": 2})
     except OperationalError:
-        logger.exception("Could not queue prediction %s", prediction_id)
-        fail_prediction(prediction_id, "The recognition service is unavailable right now. Please try again.")
+        logger.warning("Could not queue prediction %s; the sweep queues it again", prediction_id, exc_info=True)
 
 
 def sweep_stale_predictions():

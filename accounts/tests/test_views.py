@@ -14,8 +14,8 @@ from .factories import PASSWORD, make_official, make_user
 pytestmark = pytest.mark.django_db
 
 
-def login(client, email, password=PASSWORD):
-    return client.post(reverse("login"), {"username": email, "password": password})
+def login(client, email, password=PASSWORD, **extra):
+    return client.post(reverse("login"), {"username": email, "password": password}, **extra)
 
 
 def test_sign_up_creates_the_account_and_signs_in(client):
@@ -199,3 +199,20 @@ def test_token_actions_need_login_and_post(client):
     assert client.post(reverse("api-token-issue")).status_code == 302
     client.force_login(make_user())
     assert client.get(reverse("api-token-issue")).status_code == 405
+
+
+def test_log_in_and_sign_up_are_limited_per_ip_across_addresses(client, settings):
+    settings.ACCOUNT_FORMS_THROTTLE = "5/hour"
+    for number in range(3):
+        assert login(client, f"user{number}@example.com", "wrong").status_code == 200
+    for number in range(2):
+        signup = client.post(reverse("signup"), {"email": f"new{number}@example.com", "password1": "1"})
+        assert signup.status_code == 200
+    for refused in (login(client, "user9@example.com", "wrong"),
+                    client.post(reverse("signup"), {"email": "new9@example.com"})):
+        assert refused.status_code == 429
+        assert 0 < int(refused["Retry-After"]) <= 3600
+        assert "Too many attempts from your network" in refused.content.decode()
+    # Reading the forms is not limited; another address (IP) is counted on its own.
+    assert client.get(reverse("login")).status_code == 200
+    assert login(client, "user9@example.com", "wrong", REMOTE_ADDR="10.0.0.2").status_code == 200
