@@ -216,3 +216,53 @@ def test_the_stack_recovers_when_postgresql_drops_its_connections(stack, token):
     assert all(process.poll() is None for process in stack.processes.values())
     print(f"{len(answers)} requests while PostgreSQL dropped its connections: {dict(statuses)}; "
           f"{accepted} accepted, all ended: {Counter(states().values())}")
+
+
+def test_uploads_while_redis_restarts_all_end_and_none_is_lost(tmp_path, own_redis, token):
+    # The restarted Redis keeps nothing, as the shared one: queued messages are lost with it, and
+    # the sweeper queues their predictions again.
+    stack = Stack(tmp_path / "stack", own_redis.url, CELERY_VISIBILITY_TIMEOUT_S=5, RECOGNITION_SWEEP_EVERY_S=1,
+                  RECOGNITION_REQUEUE_AFTER_S=3, API_THROTTLE_USER="100000/min")
+    answers, stop = [], threading.Event()
+
+    def client():
+        while not stop.is_set():
+            status, body = stack.predict(token)
+            answers.append((time.monotonic(), status, body))
+            time.sleep(0.02)
+
+    clients = [threading.Thread(target=client) for _ in range(3)]
+    try:
+        stack.start_web(threads=8)
+        stack.start_worker()
+        stack.start_sweeper()
+        for thread in clients:
+            thread.start()
+        time.sleep(2)
+        own_redis.stop()
+        down_at = time.monotonic()
+        time.sleep(4)
+        own_redis.start()
+        up_at = time.monotonic()
+        time.sleep(6)
+        stop.set()
+        for thread in clients:
+            thread.join(30)
+
+        statuses = Counter(status for _, status, _ in answers)
+        assert set(statuses) <= {202, 503}, statuses  # never a 500
+        assert statuses[503] > 0, "no request met the outage; the test proves nothing"
+        for _, status, body in answers:
+            if status == 503:
+                assert body["code"] == "unavailable" and body["message"], body
+        late = [status for at, status, _ in answers if at > up_at + 3]
+        assert late and set(late) == {202}, f"the API did not recover: {Counter(late)}"
+        accepted = {body["id"] for _, status, body in answers if status == 202}
+        wait_until(lambda: all_ended(len(states())), 60, "predictions stayed pending after Redis came back")
+        assert accepted <= {str(pk) for pk in states()}, "an accepted upload was lost"
+        assert set(states().values()) == {"done"}
+        print(f"{len(answers)} requests around a {up_at - down_at:.0f} s Redis outage: {dict(statuses)}; "
+              f"{len(states())} stored, all done")
+    finally:
+        stop.set()
+        stack.stop()
