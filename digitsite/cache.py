@@ -5,6 +5,8 @@ reply parsers each time (about 80 µs here), which the API's throttle paid twice
 A client is thread-safe over its pool, so one per pool serves every thread.
 """
 
+import threading
+
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 
@@ -12,12 +14,20 @@ class _OneClientPerPool(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+        # Django makes a pool on first use without a lock; two threads starting at once could each
+        # make one, and get two clients.
+        self._lock = threading.Lock()
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)  # kept by Django for the life of the process
-        if id(pool) not in self._clients:
-            self._clients[id(pool)] = self._client(connection_pool=pool)
-        return self._clients[id(pool)]
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            with self._lock:
+                client = self._clients.get(index)
+                if client is None:
+                    pool = self._get_connection_pool(write)  # kept by Django for the life of the process
+                    client = self._clients[index] = self._client(connection_pool=pool)
+        return client
 
 
 class ReusingRedisCache(RedisCache):
