@@ -6,6 +6,8 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .errors import TemporarilyUnavailable
+
 # Image checks name these codes; the HTTP status says which kind of refusal it is.
 STATUS_FOR_CODE = {"too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "unsupported": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE}
 
@@ -39,6 +41,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, TemporarilyUnavailable):
+        unavailable = exc
+        exc = exceptions.APIException(str(unavailable), code=unavailable.code)
+        exc.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        exc.wait = unavailable.retry_after  # DRF's handler sends it as Retry-After
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: Django's 500 handling applies
