@@ -20,7 +20,8 @@ SAVE_FAILED = "We could not store your image right now, so nothing was saved. Pl
 
 
 def is_missing(error):
-    # django-storages turns S3's 404 on open into FileNotFoundError; one between open and read stays a ClientError.
+    # django-storages turns S3's 404 on open into FileNotFoundError; a 404 between open and read (the
+    # object deleted meanwhile) stays a ClientError.
     if isinstance(error, ClientError):
         return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404
     return isinstance(error, FileNotFoundError)
@@ -47,11 +48,12 @@ def save_new_file(instance, field_name, filename, data):
     field = instance._meta.get_field(field_name)
     name = field.generate_filename(instance, filename)
     try:
-        setattr(instance, field_name, field.storage.save(name, ContentFile(data), max_length=field.max_length))
+        stored_name = field.storage.save(name, ContentFile(data), max_length=field.max_length)
     except STORAGE_ERRORS as error:
         logger.exception("Could not store %d bytes as %s", len(data), name)
         delete_quietly(field.storage, name)
         raise StorageUnavailable(SAVE_FAILED) from error
+    setattr(instance, field_name, stored_name)
 
 
 def delete_quietly(storage, name):
