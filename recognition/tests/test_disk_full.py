@@ -61,7 +61,8 @@ class FailingStorage(FileSystemStorage):
 
 
 S3_REFUSES = ClientError(
-    {"Error": {"Code": "ServiceUnavailable", "Message": "Slow down"}, "ResponseMetadata": {"HTTPStatusCode": 503}},
+    {"Error": {"Code": "ServiceUnavailable", "Message": "Slow down"},
+     "ResponseMetadata": {"HTTPStatusCode": 503}},
     "PutObject",
 )
 
@@ -73,7 +74,9 @@ def storage(settings, media_root):
     def use(backend, **options):
         settings.STORAGES = {
             **settings.STORAGES,
-            "default": {"BACKEND": f"{__name__}.{backend}", "OPTIONS": {"location": str(media_root), **options}},
+            "default": {
+                "BACKEND": f"{__name__}.{backend}", "OPTIONS": {"location": str(media_root), **options}
+            },
         }
 
     return use
@@ -123,7 +126,8 @@ def test_the_upload_form_shows_the_error_by_the_field_and_keeps_none_of_the_imag
     seven_bytes = sample("canvas_7.png")
     storage("FillingStorage", room=len(seven_bytes) + 100)  # the first image fits, the second does not
     response = owner_client.post(
-        reverse("upload"), {"images": [upload("a.png", seven_bytes), upload("b.png", seven_bytes)], "source": "upload"}
+        reverse("upload"),
+        {"images": [upload("a.png", seven_bytes), upload("b.png", seven_bytes)], "source": "upload"},
     )
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0

@@ -61,9 +61,11 @@ def test_the_settings_make_a_private_s3_storage(bucket):
 def test_image_and_thumbnail_are_private_objects_in_the_bucket(bucket, prediction, media_root):
     assert keys(bucket) == sorted([prediction.image.name, prediction.thumbnail.name])
     assert prediction.image.name.startswith(f"predictions/{prediction.owner_id}/")
-    assert bucket.get_object(Bucket=BUCKET, Key=prediction.image.name)["Body"].read() == sample("canvas_7.png")
+    stored = bucket.get_object(Bucket=BUCKET, Key=prediction.image.name)["Body"].read()
+    assert stored == sample("canvas_7.png")
     for key in keys(bucket):
-        grantees = [grant["Grantee"].get("URI") for grant in bucket.get_object_acl(Bucket=BUCKET, Key=key)["Grants"]]
+        grants = bucket.get_object_acl(Bucket=BUCKET, Key=key)["Grants"]
+        grantees = [grant["Grantee"].get("URI") for grant in grants]
         assert not set(grantees) & set(PUBLIC_GRANTEES), grantees
     assert stored_files(media_root) == []  # nothing on the local disk
 

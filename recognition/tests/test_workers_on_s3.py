@@ -59,7 +59,8 @@ def api(host, token, path, data=None):
     headers = {"Authorization": f"Token {token}"}
     if data is not None:
         data, headers["Content-Type"] = encode_multipart_formdata({"image": ("seven.png", data, "image/png")})
-    request = urllib.request.Request(host + path, data=data, headers=headers, method="POST" if data else "GET")
+    method = "POST" if data else "GET"
+    request = urllib.request.Request(host + path, data=data, headers=headers, method=method)
     with urllib.request.urlopen(request, timeout=15) as response:
         return response.status, response.read()
 
@@ -118,11 +119,12 @@ def test_two_workers_without_a_shared_disk_read_every_prediction(tmp_path, s3_se
     def machine(name):
         """Each process works in its own empty folder, as on a machine of its own."""
         folder = machines[name]
-        return {**common, "MEDIA_ROOT": str(folder / "media"), "TMPDIR": str(folder / "tmp"), "HOME": str(folder)}
+        return {**common, "MEDIA_ROOT": str(folder / "media"), "TMPDIR": str(folder / "tmp"),
+                "HOME": str(folder)}
 
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=machine("web"), cwd=machines["web"], check=True,
-                   timeout=120)
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=machine("web"), cwd=machines["web"],
+                   check=True, timeout=120)
     token = subprocess.run(
         [*manage, "shell", "--no-imports", "-c", MAKE_TOKEN], env=machine("web"), cwd=machines["web"],
         check=True, capture_output=True, text=True, timeout=60,
@@ -147,7 +149,8 @@ def test_two_workers_without_a_shared_disk_read_every_prediction(tmp_path, s3_se
     try:
         wait_for(lambda: answers(f"{host}/healthz"), "web server", 60, processes)
         # Both take tasks before any is sent, so that the broker hands them to both.
-        wait_for(lambda: all(" ready." in log.read_text() for log in logs.values()), "ready workers", 60, processes)
+        workers_ready = lambda: all(" ready." in log.read_text() for log in logs.values())  # noqa: E731
+        wait_for(workers_ready, "ready workers", 60, processes)
 
         sent = []
         for _ in range(PREDICTIONS):
