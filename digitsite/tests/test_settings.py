@@ -147,6 +147,7 @@ def test_an_unknown_media_storage_fails_clearly():
 
 def test_check_deploy_is_clean_in_production_mode_with_s3():
     result = run_python(
-        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], {**production_environment(), **S3_ENVIRONMENT}
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        {**production_environment(), **S3_ENVIRONMENT},
     )
     assert result.returncode == 0, result.stdout + result.stderr
