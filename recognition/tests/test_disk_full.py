@@ -168,3 +168,27 @@ def test_a_real_full_tmpfs_leaves_no_row_and_no_partial_file(user, settings, sma
         services.create_prediction(user, services.check_image("noise.png", png(noise)))
     assert not Prediction.objects.exists()
     assert stored_files(small_tmpfs) == []
+
+
+@pytest.fixture
+def prediction(user):
+    return services.create_prediction(user, seven())
+
+
+def test_a_file_the_storage_cannot_read_is_503_not_500(owner_client, api, storage, prediction):
+    storage("FailingStorage", error=OSError(errno.EIO, "Input/output error"), fail_reads=True)
+    for name in ("prediction-image", "prediction-thumbnail"):
+        page = owner_client.get(reverse(name, args=[prediction.pk]))
+        assert page.status_code == 503 and int(page["Retry-After"]) > 0
+        assert "try again" in page.content.decode()
+    response = api.get(f"{API_LIST}{prediction.pk}/image/")
+    assert response.status_code == 503 and int(response["Retry-After"]) > 0
+    assert response.json()["code"] == "storage_unavailable"
+
+
+def test_an_object_gone_between_open_and_read_counts_as_missing(user, storage, prediction):
+    gone = ClientError({"Error": {"Code": "NoSuchKey"}, "ResponseMetadata": {"HTTPStatusCode": 404}}, "GetObject")
+    storage("FailingStorage", error=gone, fail_reads=True)
+    services.run_predictions([prediction.pk])
+    ended = Prediction.objects.get(pk=prediction.pk)
+    assert (ended.status, ended.error) == (Prediction.Status.FAILED, "The stored image is missing.")
