@@ -187,7 +187,9 @@ def test_a_file_the_storage_cannot_read_is_503_not_500(owner_client, api, storag
 
 
 def test_an_object_gone_between_open_and_read_counts_as_missing(user, storage, prediction):
-    gone = ClientError({"Error": {"Code": "NoSuchKey"}, "ResponseMetadata": {"HTTPStatusCode": 404}}, "GetObject")
+    gone = ClientError(
+        {"Error": {"Code": "NoSuchKey"}, "ResponseMetadata": {"HTTPStatusCode": 404}}, "GetObject"
+    )
     storage("FailingStorage", error=gone, fail_reads=True)
     services.run_predictions([prediction.pk])
     ended = Prediction.objects.get(pk=prediction.pk)
