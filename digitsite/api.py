@@ -14,6 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .errors import TemporarilyUnavailable
+
 logger = logging.getLogger(__name__)
 
 # What a request may meet that is not its fault and passes: a lost database connection (the next request
@@ -55,9 +57,9 @@ class ServiceUnavailable(exceptions.APIException):
     default_detail = "The service is briefly unavailable. Please try again in a few seconds."
     default_code = "unavailable"
 
-    def __init__(self):
-        super().__init__()
-        self.wait = settings.SERVICE_RETRY_AFTER_S  # DRF's handler sends it as Retry-After
+    def __init__(self, detail=None, code=None, wait=None):
+        super().__init__(detail, code)
+        self.wait = wait or settings.SERVICE_RETRY_AFTER_S  # DRF's handler sends it as Retry-After
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -79,6 +81,9 @@ def _as_api_exception(exc):
     if isinstance(exc, UNAVAILABLE):
         log_unavailable(exc)
         return ServiceUnavailable()
+    if isinstance(exc, TemporarilyUnavailable):  # e.g. the file storage: says which service, and when to retry
+        log_unavailable(exc)
+        return ServiceUnavailable(str(exc), exc.code, exc.retry_after)
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         shown = f"{filesizeformat(limit)} ({limit:,} bytes)"

@@ -144,7 +144,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # S3 below when MEDIA_STORAGE=s3
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -155,6 +155,45 @@ STORAGES = {
 }
 # Uploads are private: no MEDIA_URL is routed; files are served only by views that check the owner.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Where uploads live: "local" (MEDIA_ROOT, one machine) or "s3" (S3-compatible object storage that web
+# processes and workers on any number of machines share). Credentials come from the environment as boto3
+# reads them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the host's instance role).
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="local")
+if MEDIA_STORAGE == "s3":
+    from botocore.config import Config
+
+    if not env("S3_BUCKET", default=""):
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET (and S3_ENDPOINT_URL unless on AWS).")
+    S3_ENDPOINT_URL = env("S3_ENDPOINT_URL", default=None)
+    S3_ADDRESSING_STYLE = env("S3_ADDRESSING_STYLE", default="path" if S3_ENDPOINT_URL else "auto")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "endpoint_url": S3_ENDPOINT_URL,
+            "region_name": env("S3_REGION", default=None),
+            "location": env("S3_PREFIX", default=""),  # a folder in a shared bucket
+            # Private objects: nothing is readable without credentials. The views stream files to
+            # their owner; url() (never used) would give a signed URL that expires within a minute.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.int("S3_SIGNED_URL_EXPIRE_S", default=60),
+            "file_overwrite": False,
+            # Reads are held in memory (uploads are at most RECOGNITION_MAX_UPLOAD_MB), never on local disk.
+            "max_memory_size": 0,
+            # Fail an unreachable store within seconds, so that a request or a task is not held for minutes.
+            # Path-style addressing by default off AWS: MinIO, Ceph and the tests' moto server expect it.
+            "client_config": Config(
+                signature_version="s3v4",
+                s3={"addressing_style": S3_ADDRESSING_STYLE},
+                connect_timeout=env.float("S3_TIMEOUT_S", default=5),
+                read_timeout=env.float("S3_TIMEOUT_S", default=5),
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured(f"MEDIA_STORAGE is {MEDIA_STORAGE!r}; use 'local' or 's3'.")
 
 # Every Redis client gives up soon when Redis is down or hangs, so that a request that needs it answers
 # 503 at once (digitsite.api) rather than hang; a blocking ?wait= reads with its own, longer timeout.

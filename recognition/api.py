@@ -21,7 +21,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 ERRORS = {code: OpenApiResponse(description=text) for code, text in {
     400: "Invalid request or unreadable image", 401: "Not authenticated", 404: "Not yours or not there",
     413: "Image too large", 415: "Not an image format we read", 429: "Throttled (see Retry-After)",
-    503: "Unavailable for a moment (see Retry-After)",
+    503: "Unavailable for a moment (the database, Redis or the file storage); see Retry-After",
 }.items()}
 
 

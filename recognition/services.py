@@ -12,7 +12,6 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.defaultfilters import filesizeformat
@@ -20,11 +19,13 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 from PIL import Image
 
+from digitsite.errors import StorageUnavailable
 from ml.inference import get_recognizer
 from ml.preprocess import ImageError, decode_image
 
 from .models import Heartbeat, Prediction
 from .notifications import announce_ended
+from .storage import delete_quietly, read_file, save_new_file
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,27 @@ def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOA
     """Store the image, record a pending prediction and queue its reading once the row is committed.
 
     With an idempotency key that this owner used before, nothing new is made: the earlier
-    prediction is returned, also when two requests with the key race.
+    prediction is returned, also when two requests with the key race. StorageUnavailable when the
+    image cannot be stored: then there is neither a row nor a file.
     """
+    return _record(_store(owner, image, source, idempotency_key))
+
+
+def create_predictions(owner, images, source=Prediction.Source.UPLOAD):
+    """create_prediction for each image, all or none: every image is stored before any row is made."""
+    stored = []
+    try:
+        for image in images:
+            stored.append(_store(owner, image, source))
+    except StorageUnavailable:
+        for prediction in stored:
+            _delete_files(prediction)
+        raise
+    return [_record(prediction) for prediction in stored]
+
+
+def _store(owner, image, source, idempotency_key=""):
+    """An unsaved prediction whose image is stored."""
     prediction = Prediction(
         owner=owner,
         source=source,
@@ -106,7 +126,12 @@ def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOA
         height=image.picture.height,
         idempotency_key=idempotency_key,
     )
-    prediction.image.save(f"image{EXTENSIONS[image.format]}", ContentFile(image.data), save=False)
+    save_new_file(prediction, "image", f"image{EXTENSIONS[image.format]}", image.data)
+    return prediction
+
+
+def _record(prediction):
+    """Save the prediction stored by _store and queue its reading once committed."""
     # On its own the INSERT runs in autocommit, so SQLite holds its write lock for that one statement
     # (in a transaction it would be held while Python code between BEGIN and COMMIT waits for the GIL);
     # inside a caller's transaction, a savepoint keeps a duplicate key from spoiling it.
@@ -115,9 +140,12 @@ def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOA
             prediction.save()
     except IntegrityError:
         _delete_files(prediction)
-        if not idempotency_key:
+        if not prediction.idempotency_key:
             raise
-        return Prediction.objects.get(owner=owner, idempotency_key=idempotency_key)
+        return Prediction.objects.get(owner=prediction.owner, idempotency_key=prediction.idempotency_key)
+    except Exception:
+        _delete_files(prediction)  # no file without its row
+        raise
     transaction.on_commit(lambda: enqueue(prediction.pk))
     return prediction
 
@@ -179,8 +207,7 @@ def _read(predictions):
     outcomes, images, readable = [], [], []
     for prediction in predictions:
         try:
-            with prediction.image.open("rb") as stored:
-                images.append(stored.read())
+            images.append(read_file(prediction.image))  # StorageUnavailable is transient: the task retries
             readable.append(prediction)
         except FileNotFoundError:
             outcomes.append((prediction, {"status": Prediction.Status.FAILED, "error": "The stored image is missing."}))
@@ -228,13 +255,12 @@ def thumbnail_of(prediction):
     if prediction.thumbnail:
         return prediction.thumbnail
     try:
-        with prediction.image.open("rb") as stored:
-            picture = decode_image(stored.read())
+        picture = decode_image(read_file(prediction.image))
     except (FileNotFoundError, ImageError):
         return prediction.thumbnail  # empty: nothing to show
-    prediction.thumbnail.save("thumbnail.png", ContentFile(_thumbnail_png(picture)), save=False)
+    save_new_file(prediction, "thumbnail", "thumbnail.png", _thumbnail_png(picture))
     if not Prediction.objects.filter(pk=prediction.pk, thumbnail="").update(thumbnail=prediction.thumbnail.name):
-        prediction.thumbnail.storage.delete(prediction.thumbnail.name)
+        delete_quietly(prediction.thumbnail.storage, prediction.thumbnail.name)
         prediction.refresh_from_db(fields=["thumbnail"])
     return prediction.thumbnail
 
@@ -248,4 +274,4 @@ def delete_prediction(prediction):
 def _delete_files(prediction):
     for stored in (prediction.image, prediction.thumbnail):
         if stored:
-            stored.storage.delete(stored.name)
+            delete_quietly(stored.storage, stored.name)

@@ -8,13 +8,14 @@ from django.db import DatabaseError, close_old_connections
 
 from digitsite.batches import ReconnectSafeBatches
 
+from digitsite.errors import StorageUnavailable
 from ml.inference import get_recognizer
 
 from . import services
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT = (DatabaseError, ConnectionError, TimeoutError)
+TRANSIENT = (DatabaseError, ConnectionError, TimeoutError, StorageUnavailable)
 MAX_ATTEMPTS = 4
 GAVE_UP = "Reading this image failed on our side. Please try again."
 

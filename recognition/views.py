@@ -1,3 +1,4 @@
+import io
 import mimetypes
 
 from django.conf import settings
@@ -10,20 +11,24 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
+from digitsite.errors import StorageUnavailable
+
 from . import selectors, services
 from .forms import HistoryFilterForm, UploadForm
+from .storage import read_file
 
 
 def file_response(stored):
-    """Serve a stored upload to its (already checked) owner; never from a public URL."""
+    """Serve a stored upload to its (already checked) owner, read from the storage (local folder or
+    private S3 bucket) by this process; never from a public or signed URL."""
     if not stored:
         raise Http404("No such file.")
     try:
-        handle = stored.open("rb")
+        data = read_file(stored)  # uploads are small (RECOGNITION_MAX_UPLOAD_MB)
     except FileNotFoundError:
         raise Http404("No such file.") from None
     content_type = mimetypes.guess_type(stored.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
+    response = FileResponse(io.BytesIO(data), content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'"
@@ -55,13 +60,18 @@ class UploadView(LoginRequiredMixin, View):
 
     def post(self, request):
         form = UploadForm(request.POST, request.FILES)
+        template = "recognition/draw.html" if request.POST.get("source") == "drawing" else self.template_name
         if not form.is_valid():
-            template = "recognition/draw.html" if request.POST.get("source") == "drawing" else self.template_name
             return render(request, template, {"form": form}, status=400)
-        predictions = [
-            services.create_prediction(request.user, image, source=form.cleaned_data["source"])
-            for image in form.cleaned_data["images"]
-        ]
+        try:
+            predictions = services.create_predictions(
+                request.user, form.cleaned_data["images"], source=form.cleaned_data["source"]
+            )
+        except StorageUnavailable as error:
+            form.add_error("images", str(error))
+            response = render(request, template, {"form": form}, status=503)
+            response["Retry-After"] = error.retry_after
+            return response
         if len(predictions) == 1:
             return redirect("prediction-detail", pk=predictions[0].pk)
         messages.success(request, f"{len(predictions)} images are being read; they appear here as they finish.")

@@ -15,6 +15,9 @@ from recognition.tasks import sweep_stale_predictions
 pytestmark = pytest.mark.worker
 
 
+# In the same group as the other worker test: pytest-django runs transactional tests after the others,
+# and a worker fixture left alive between the groups would take other modules' tasks.
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_on_redis_runs_the_health_task(celery_worker):
     assert ping.delay().get(timeout=10) == "pong"
 

@@ -94,3 +94,60 @@ def test_check_deploy_is_clean_in_production_mode():
     result = run_python(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], production_environment())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+SHOW_STORAGE = """
+import json, django
+from django.conf import settings
+django.setup()
+default = settings.STORAGES["default"]
+options = {name: value for name, value in default.get("OPTIONS", {}).items() if name != "client_config"}
+print(json.dumps({"BACKEND": default["BACKEND"], "OPTIONS": options}))
+"""
+S3_ENVIRONMENT = {
+    "MEDIA_STORAGE": "s3", "S3_BUCKET": "digits-uploads", "S3_ENDPOINT_URL": "https://objects.internal:9000",
+    "S3_REGION": "eu-west-1",
+}
+
+
+def test_uploads_are_in_the_local_folder_by_default():
+    result = run_python(SHOW_STORAGE, {})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+
+
+def test_media_storage_s3_keeps_uploads_private_in_the_bucket():
+    result = run_python(SHOW_STORAGE, S3_ENVIRONMENT)
+    assert result.returncode == 0, result.stderr
+    storage = json.loads(result.stdout)
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    options = storage["OPTIONS"]
+    assert (options["bucket_name"], options["endpoint_url"], options["region_name"]) == (
+        "digits-uploads", "https://objects.internal:9000", "eu-west-1"
+    )
+    assert options["default_acl"] == "private"
+    assert options["querystring_auth"] is True and options["querystring_expire"] <= 300
+    assert options["file_overwrite"] is False
+    assert "access_key" not in options  # credentials stay in the environment, read by boto3
+
+
+def test_media_storage_s3_without_a_bucket_fails_clearly():
+    environment = {**production_environment(), **S3_ENVIRONMENT}
+    del environment["S3_BUCKET"]
+    result = run_python(["manage.py", "check", "--deploy"], environment)
+    assert result.returncode != 0
+    assert "MEDIA_STORAGE=s3 needs S3_BUCKET" in result.stderr
+
+
+def test_an_unknown_media_storage_fails_clearly():
+    result = run_python(SHOW_STORAGE, {"MEDIA_STORAGE": "ftp"})
+    assert result.returncode != 0
+    assert "use 'local' or 's3'" in result.stderr
+
+
+def test_check_deploy_is_clean_in_production_mode_with_s3():
+    result = run_python(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        {**production_environment(), **S3_ENVIRONMENT},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
