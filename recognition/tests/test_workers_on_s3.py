@@ -21,7 +21,7 @@ import boto3
 import pytest
 from urllib3 import encode_multipart_formdata
 
-from digitsite.stack import free_port, stop
+from digitsite.stack import free_port, stop, sweeper
 
 pytestmark = pytest.mark.worker
 
@@ -138,6 +138,11 @@ def test_two_workers_without_a_shared_disk_read_every_prediction(tmp_path, s3_se
          "--worker-class", "gthread", "--workers", "1", "--threads", "8", "--log-level", "warning"],
         cwd=machines["web"], env=machine("web"),
     )]
+    # The one sweeper of the platform, on a machine of its own (it keeps its schedule on disk);
+    # /healthz answers 200 once it has swept.
+    (tmp_path / "sweeper").mkdir()
+    processes.append(subprocess.Popen(sweeper(tmp_path / "sweeper", loglevel="WARNING"), cwd=tmp_path / "sweeper",
+                                      env=machine("web")))
     for name, log in logs.items():
         processes.append(subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "recognition.tests.s3_worker", "worker", "--pool", "solo",
