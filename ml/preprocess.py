@@ -9,10 +9,13 @@ width and centres by mass. ``decode_image`` turns bytes into a Pillow image or
 raises ``ImageError`` with a sentence a person can read.
 """
 import io
+import os
+import threading
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
@@ -22,6 +25,13 @@ MIN_SIDE = 8  # pixels
 MAX_ASPECT = 20  # longer side : shorter side
 NOT_AN_IMAGE = "This file is not an image we can read (PNG, JPEG, GIF, BMP, TIFF or WebP)."
 TOO_LARGE = f"The image has too many pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels."
+# Memory one decode may take: 96 MB allows 40 megapixels of grey, 1-bit, palette or 16-bit grey, 25 of colour
+# or 32-bit grey, 12 with transparency.
+MAX_DECODE_BYTES = 96 * 2**20
+# Decodes above this size wait for one of DIGITS_LARGE_DECODES places per process, so that a burst of
+# large uploads keeps memory bounded; smaller ones, the usual drawings and scans, never wait.
+LARGE_DECODE_BYTES = 4 * 2**20
+LARGE_DECODES = threading.BoundedSemaphore(int(os.environ.get("DIGITS_LARGE_DECODES", "1")))
 
 WORK_SIDE = 1024  # larger images are reduced first; strokes stay several pixels wide
 HOT_PIXELS = 4  # fewer pixels than this at a grey level may be sensor noise
@@ -77,11 +87,55 @@ def decode_image(data: bytes) -> Image.Image:
     # Phone cameras write JPEGs with a second, preview picture (MPO): the first is the photo.
     if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
         raise ImageError("Animated or multi-page images are not supported; upload a single picture.")
-    try:
-        image.load()
-        return ImageOps.exif_transpose(image)
-    except Exception as error:  # Pillow's decoders signal damaged data with many exception types
-        raise ImageError("The image file is damaged or incomplete.") from error
+    image.draft(None, (WORK_SIDE, WORK_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
+    cost = _decode_bytes(image)
+    if cost > MAX_DECODE_BYTES:
+        megapixels = MAX_DECODE_BYTES // (cost // (image.width * image.height)) // 1_000_000
+        raise ImageError(f"The image has too many pixels for its colour depth ({width}x{height}, {image.mode}); "
+                         f"the limit for such images is {megapixels} megapixels.", "too_many_pixels")
+    with LARGE_DECODES if cost > LARGE_DECODE_BYTES else nullcontext():
+        try:
+            image.load()
+            # Read now: a TIFF keeps its orientation in the file, which the reduced copy no longer has.
+            orientation = image.getexif().get(ExifTags.Base.Orientation)
+            reduced = _reduce(image)
+            if reduced is not image and orientation:
+                reduced.getexif()[ExifTags.Base.Orientation] = orientation
+            ImageOps.exif_transpose(reduced, in_place=True)
+            return reduced
+        except Exception as error:  # Pillow's decoders signal damaged data with many exception types
+            raise ImageError("The image file is damaged or incomplete.") from error
+
+
+def image_header(data: bytes) -> tuple[str, int, int]:
+    """Format, width and height as shown (EXIF rotation applied) of bytes that decode_image accepted."""
+    image = Image.open(io.BytesIO(data), formats=FORMATS)
+    width, height = image.size
+    # Orientations 5 to 8 turn the picture a quarter.
+    if image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
+        width, height = height, width
+    return image.format, width, height
+
+
+def _decode_bytes(image):
+    """Memory that decoding the opened image and reducing it take (see _reduce). Pillow holds 1, 2 or 4
+    bytes a pixel; 1-bit and palette images are converted before reducing, and transparent ones are
+    premultiplied by their alpha, a second copy."""
+    if image.mode in ("P", "PA"):
+        per_pixel = 1 + 8 if image.has_transparency_data else 1 + 1
+    else:
+        per_pixel = {"1": 2, "L": 1, "LA": 8, "La": 8, "RGBA": 8, "RGBa": 8}.get(
+            image.mode, 2 if image.mode.startswith("I;16") else 4)
+    return image.width * image.height * per_pixel
+
+
+def _reduce(image):
+    """The image with its longer side at most WORK_SIDE (BOX averaging), or the image itself if it fits."""
+    if max(image.size) <= WORK_SIDE:
+        return image
+    if image.mode in ("1", "P", "PA"):  # Pillow resizes these by picking pixels, which loses thin strokes
+        image = image.convert("RGBA" if image.has_transparency_data else "L")
+    return ImageOps.contain(image, (WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
 
 
 def prepare(image: Image.Image) -> np.ndarray | None:
@@ -102,6 +156,7 @@ def prepare(image: Image.Image) -> np.ndarray | None:
 
 def _luminance(image):
     """The image as 8-bit grey, transparency composited, longer side at most WORK_SIDE."""
+    image = _reduce(image)  # first, so that the conversions below work on at most a megapixel
     if image.mode in ("I", "F") or image.mode.startswith("I;"):
         # Pillow's convert("L") clips 16- and 32-bit values instead of scaling them.
         values = np.asarray(image, dtype=np.float32)
@@ -115,8 +170,6 @@ def _luminance(image):
             image = image.convert("L")
         except ValueError as error:  # e.g. a Lab or multi-channel TIFF
             raise ImageError("The image's colour format is not supported.") from error
-    if max(image.size) > WORK_SIDE:
-        image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
     return image
 
 

@@ -20,7 +20,7 @@ from kombu.exceptions import OperationalError
 from PIL import Image
 
 from ml.inference import get_recognizer
-from ml.preprocess import ImageError, decode_image
+from ml.preprocess import ImageError, decode_image, image_header
 
 from .models import Prediction
 from .notifications import announce_ended
@@ -35,12 +35,13 @@ EXTENSIONS = {
 
 @dataclass
 class CheckedImage:
-    """An upload that passed every check: its bytes, decoded picture and original format."""
+    """An upload that passed every check: its bytes, original format and size as shown."""
 
     name: str
     data: bytes
-    picture: Image.Image
     format: str
+    width: int
+    height: int
 
 
 def _label(name):
@@ -66,17 +67,17 @@ def check_image(name, data):
     label = _label(name)
     _check_size(name, len(data))
     try:
-        picture = decode_image(data)
+        decode_image(data)  # the whole file is decoded, at reduced size, so a damaged one is found now
     except ImageError as error:
         raise ValidationError(f"{label}: {error}", code=error.code) from None
-    # decode_image accepted it, so the header names one of the formats it allows.
-    return CheckedImage(name=name, data=data, picture=picture, format=Image.open(io.BytesIO(data)).format)
+    image_format, width, height = image_header(data)
+    return CheckedImage(name=name, data=data, format=image_format, width=width, height=height)
 
 
 def _thumbnail_png(picture):
     if picture.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         # Pillow's own conversion to 8 bits clips wide ranges; scale to the image's own maximum.
-        pixels = np.asarray(picture, dtype=np.float64)
+        pixels = np.asarray(picture, dtype=np.float32)
         picture = Image.fromarray(np.uint8(255 * pixels / max(pixels.max(), 1)))
     if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
         rgba = picture.convert("RGBA")
@@ -98,8 +99,8 @@ def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOA
         owner=owner,
         source=source,
         original_name=(image.name or "")[:255],
-        width=image.picture.width,
-        height=image.picture.height,
+        width=image.width,
+        height=image.height,
         idempotency_key=idempotency_key,
     )
     prediction.image.save(f"image{EXTENSIONS[image.format]}", ContentFile(image.data), save=False)
