@@ -60,7 +60,20 @@ class ImageError(ValueError):
 
 
 def decode_image(data: bytes) -> Image.Image:
-    """Decode image bytes into an upright, fully loaded Pillow image, or raise ImageError."""
+    """Decode image bytes into an upright, loaded Pillow image with its longer side at most WORK_SIDE,
+    or raise ImageError."""
+    return _decode(data)[0]
+
+
+def inspect_image(data: bytes) -> tuple[str, int, int]:
+    """Check that bytes make a usable image, decoding all of it at reduced size so that damage shows, and
+    return its format and its width and height as shown (EXIF rotation applied); or raise ImageError."""
+    _, image_format, (width, height) = _decode(data)
+    return image_format, width, height
+
+
+def _decode(data):
+    """decode_image's image, with the format and the full upright size from the header."""
     if not data:
         raise ImageError("The file is empty.", "empty")
     if len(data) > MAX_FILE_BYTES:
@@ -96,25 +109,19 @@ def decode_image(data: bytes) -> Image.Image:
     with LARGE_DECODES if cost > LARGE_DECODE_BYTES else nullcontext():
         try:
             image.load()
-            # Read now: a TIFF keeps its orientation in the file, which the reduced copy no longer has.
+            # Read after loading (a PNG would load itself to look for it) and before reducing: a TIFF keeps
+            # its orientation in the file, which the reduced copy no longer has.
             orientation = image.getexif().get(ExifTags.Base.Orientation)
             reduced = _reduce(image)
             if reduced is not image and orientation:
                 reduced.getexif()[ExifTags.Base.Orientation] = orientation
             ImageOps.exif_transpose(reduced, in_place=True)
-            return reduced
         except Exception as error:  # Pillow's decoders signal damaged data with many exception types
             raise ImageError("The image file is damaged or incomplete.") from error
-
-
-def image_header(data: bytes) -> tuple[str, int, int]:
-    """Format, width and height as shown (EXIF rotation applied) of bytes that decode_image accepted."""
-    image = Image.open(io.BytesIO(data), formats=FORMATS)
-    width, height = image.size
-    # Orientations 5 to 8 turn the picture a quarter.
-    if image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8):
-        width, height = height, width
-    return image.format, width, height
+        image_format = image.format
+        del image  # before another large decode may start
+    quarter_turn = orientation in (5, 6, 7, 8)
+    return reduced, image_format, (height, width) if quarter_turn else (width, height)
 
 
 def _decode_bytes(image):

@@ -20,7 +20,7 @@ from kombu.exceptions import OperationalError
 from PIL import Image
 
 from ml.inference import get_recognizer
-from ml.preprocess import ImageError, decode_image, image_header
+from ml.preprocess import ImageError, decode_image, inspect_image
 
 from .models import Prediction
 from .notifications import announce_ended
@@ -67,10 +67,9 @@ def check_image(name, data):
     label = _label(name)
     _check_size(name, len(data))
     try:
-        decode_image(data)  # the whole file is decoded, at reduced size, so a damaged one is found now
+        image_format, width, height = inspect_image(data)
     except ImageError as error:
         raise ValidationError(f"{label}: {error}", code=error.code) from None
-    image_format, width, height = image_header(data)
     return CheckedImage(name=name, data=data, format=image_format, width=width, height=height)
 
 
