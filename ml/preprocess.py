@@ -24,6 +24,7 @@ MAX_PIXELS = 40_000_000  # decompression-bomb guard, checked from the header bef
 MIN_SIDE = 8  # pixels
 MAX_ASPECT = 20  # longer side : shorter side
 NOT_AN_IMAGE = "This file is not an image we can read (PNG, JPEG, GIF, BMP, TIFF or WebP)."
+DAMAGED = "The image file is damaged or incomplete."
 TOO_LARGE = f"The image has too many pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels."
 # Memory one decode may take: 96 MB allows 40 megapixels of grey, 1-bit, palette or 16-bit grey, 25 of colour
 # or 32-bit grey, 12 with transparency.
@@ -98,7 +99,11 @@ def _decode(data):
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise ImageError("The image is too long and thin to hold a digit.")
     # Phone cameras write JPEGs with a second, preview picture (MPO): the first is the photo.
-    if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
+    try:
+        frames = getattr(image, "n_frames", 1)  # a TIFF reads every page's header to count them
+    except Exception as error:
+        raise ImageError(DAMAGED) from error
+    if frames > 1 and image.format != "MPO":
         raise ImageError("Animated or multi-page images are not supported; upload a single picture.")
     image.draft(None, (WORK_SIDE, WORK_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
     cost = _decode_bytes(image)
@@ -117,7 +122,7 @@ def _decode(data):
                 reduced.getexif()[ExifTags.Base.Orientation] = orientation
             ImageOps.exif_transpose(reduced, in_place=True)
         except Exception as error:  # Pillow's decoders signal damaged data with many exception types
-            raise ImageError("The image file is damaged or incomplete.") from error
+            raise ImageError(DAMAGED) from error
         image_format = image.format
         del image  # before another large decode may start
     quarter_turn = orientation in (5, 6, 7, 8)
@@ -166,7 +171,8 @@ def _luminance(image):
     image = _reduce(image)  # first, so that the conversions below work on at most a megapixel
     if image.mode in ("I", "F") or image.mode.startswith("I;"):
         # Pillow's convert("L") clips 16- and 32-bit values instead of scaling them.
-        values = np.asarray(image, dtype=np.float32)
+        # NaN and infinities in a float image carry no grey level; they count as black.
+        values = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         brightest = values.max()
         top = 1.0 if brightest <= 1 else 255.0 if brightest <= 255 else 65535.0
         image = Image.fromarray(np.clip(values * (255.0 / top), 0, 255).astype(np.uint8))
@@ -277,9 +283,11 @@ def _background(signal, grid=48):
     level = np.zeros_like(sample)
     for _ in range(2):  # refit once, after the first fit has found the uneven paper
         residual = sample - level
-        paper = residual < (np.median(residual) + residual.max()) / 2
-        a, b = terms[paper], sample[paper]
-        coeffs = np.linalg.solve(a.T @ a, a.T @ b)
+        # At or below the midpoint, so that an even image keeps all its pixels as paper.
+        paper = residual <= (np.median(residual) + residual.max()) / 2
+        # Least squares, not the normal equations: paper on a single row or column leaves the quadratic
+        # undetermined, and lstsq then takes the smallest solution instead of failing on a singular matrix.
+        coeffs = np.linalg.lstsq(terms[paper], sample[paper], rcond=None)[0]
         level = terms @ coeffs
     ys, xs = (axis / scale for axis in np.ogrid[: signal.shape[0], : signal.shape[1]])
     return sum(np.float32(c) * term for c, term in zip(coeffs, _quadratic(ys, xs)))

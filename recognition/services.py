@@ -76,8 +76,8 @@ def check_image(name, data):
 def _thumbnail_png(picture):
     if picture.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         # Pillow's own conversion to 8 bits clips wide ranges; scale to the image's own maximum.
-        pixels = np.asarray(picture, dtype=np.float32)
-        picture = Image.fromarray(np.uint8(255 * pixels / max(pixels.max(), 1)))
+        pixels = np.nan_to_num(np.asarray(picture, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        picture = Image.fromarray(np.uint8(np.clip(255 * pixels / max(pixels.max(), 1), 0, 255)))
     if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
         rgba = picture.convert("RGBA")
         picture = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
