@@ -98,11 +98,11 @@ def _decode(data):
                          f"{MIN_SIDE}x{MIN_SIDE} pixels.")
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise ImageError("The image is too long and thin to hold a digit.")
-    # Phone cameras write JPEGs with a second, preview picture (MPO): the first is the photo.
     try:
         frames = getattr(image, "n_frames", 1)  # a TIFF reads every page's header to count them
     except Exception as error:
         raise ImageError(DAMAGED) from error
+    # Phone cameras write JPEGs with a second, preview picture (MPO): the first is the photo.
     if frames > 1 and image.format != "MPO":
         raise ImageError("Animated or multi-page images are not supported; upload a single picture.")
     image.draft(None, (WORK_SIDE, WORK_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
