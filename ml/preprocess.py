@@ -8,6 +8,7 @@ contrast, removes faint noise and specks, crops to the ink, evens out the stroke
 width and centres by mass. ``decode_image`` turns bytes into a Pillow image or
 raises ``ImageError`` with a sentence a person can read.
 """
+import ctypes
 import io
 import os
 import threading
@@ -33,6 +34,22 @@ MAX_DECODE_BYTES = 96 * 2**20
 # large uploads keeps memory bounded; smaller ones, the usual drawings and scans, never wait.
 LARGE_DECODE_BYTES = 4 * 2**20
 LARGE_DECODES = threading.BoundedSemaphore(int(os.environ.get("DIGITS_LARGE_DECODES", "1")))
+
+
+def _give_large_blocks_back():
+    """Have glibc map every allocation over 1 MB on its own, so that freeing it returns it to the system.
+
+    By default glibc raises this threshold after each large free and then keeps freed memory in per-thread
+    arenas: a gunicorn worker of 32 threads grew to 757 MB after 16 decodes of a 40-megapixel 16-bit PNG
+    and kept it; with a fixed threshold its peak was 231 MB and it went back to 140 MB.
+    """
+    try:
+        ctypes.CDLL(None).mallopt(-3, 2**20)  # M_MMAP_THRESHOLD in glibc's malloc.h
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
+_give_large_blocks_back()
 
 WORK_SIDE = 1024  # larger images are reduced first; strokes stay several pixels wide
 HOT_PIXELS = 4  # fewer pixels than this at a grey level may be sensor noise
