@@ -35,7 +35,8 @@ def patterns(draw, height=None, width=None):
     gradients, noise or single pixels on it, as ruled forms, scans and drawings have."""
     height, width = height or draw(SIDES), width or draw(SIDES)
     pixels = np.full((height, width), draw(LEVELS))
-    for kind in draw(st.lists(st.sampled_from(["row", "column", "box", "gradient", "noise", "dot"]), max_size=4)):
+    kinds = st.sampled_from(["row", "column", "box", "gradient", "noise", "dot"])
+    for kind in draw(st.lists(kinds, max_size=4)):
         level = draw(LEVELS)
         if kind == "row":
             pixels[draw(st.integers(0, height - 1))] = level
@@ -62,16 +63,19 @@ def images(draw, modes=MODES):
     pixels = draw(patterns())
     grey = Image.fromarray(np.round(pixels * 255).astype(np.uint8))
     if mode == "1":
-        return grey.convert("1", dither=Image.Dither.NONE if draw(st.booleans()) else Image.Dither.FLOYDSTEINBERG)
+        dither = draw(st.sampled_from([Image.Dither.NONE, Image.Dither.FLOYDSTEINBERG]))
+        return grey.convert("1", dither=dither)
     if mode == "I;16":
-        return Image.fromarray(np.round(pixels * draw(st.sampled_from([1, 255, 4095, 65535]))).astype(np.uint16))
+        top = draw(st.sampled_from([1, 255, 4095, 65535]))
+        return Image.fromarray(np.round(pixels * top).astype(np.uint16))
     if mode == "I":
         scale, offset = draw(st.sampled_from([1, 255, 65535, 2**31 - 1])), draw(st.sampled_from([0, -1000]))
         return Image.fromarray((pixels * scale + offset).astype(np.int32))
     if mode == "F":
         values = (pixels * draw(st.sampled_from([1.0, 255.0, 65535.0, 1e30]))).astype(np.float32)
         if draw(st.booleans()):
-            values.flat[draw(st.integers(0, values.size - 1))] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+            at = draw(st.integers(0, values.size - 1))
+            values.flat[at] = draw(st.sampled_from([np.nan, np.inf, -np.inf]))
         return Image.fromarray(values)
     tint = draw(st.tuples(LEVELS, LEVELS, LEVELS))
     rgb = Image.fromarray(np.round(pixels[..., None] * np.array(tint) * 255).astype(np.uint8))
@@ -94,7 +98,7 @@ def images(draw, modes=MODES):
 
 @st.composite
 def encoded_images(draw):
-    """Bytes of a generated image in one of the formats we accept (TIFF when the format cannot hold the mode)."""
+    """Bytes of a generated image in a format we accept (TIFF when the one drawn cannot hold the mode)."""
     image = draw(images())
     for image_format in (draw(st.sampled_from(FORMATS)), "TIFF"):
         buffer = io.BytesIO()
@@ -108,7 +112,7 @@ def encoded_images(draw):
 
 @st.composite
 def damaged(draw, data):
-    """``data`` with a few bytes flipped, cut, inserted or repeated, as a bad transfer or a bad tool leaves it."""
+    """``data`` with a few bytes flipped, cut, inserted or repeated, as a bad transfer or tool leaves it."""
     data = bytearray(data)
     for kind in draw(st.lists(st.sampled_from(["flip", "cut", "insert", "repeat"]), min_size=1, max_size=4)):
         at = draw(st.integers(0, max(len(data) - 1, 0)))

@@ -126,8 +126,9 @@ def _decode(data):
     cost = _decode_bytes(image)
     if cost > MAX_DECODE_BYTES:
         megapixels = MAX_DECODE_BYTES // (cost // (image.width * image.height)) // 1_000_000
-        raise ImageError(f"The image has too many pixels for its colour depth ({width}x{height}, {image.mode}); "
-                         f"the limit for such images is {megapixels} megapixels.", "too_many_pixels")
+        raise ImageError(
+            f"The image has too many pixels for its colour depth ({width}x{height}, {image.mode}); "
+            f"the limit for such images is {megapixels} megapixels.", "too_many_pixels")
     with LARGE_DECODES if cost > LARGE_DECODE_BYTES else nullcontext():
         try:
             image.load()
