@@ -8,11 +8,15 @@ contrast, removes faint noise and specks, crops to the ink, evens out the stroke
 width and centres by mass. ``decode_image`` turns bytes into a Pillow image or
 raises ``ImageError`` with a sentence a person can read.
 """
+import ctypes
 import io
+import os
+import threading
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
@@ -21,7 +25,31 @@ MAX_PIXELS = 40_000_000  # decompression-bomb guard, checked from the header bef
 MIN_SIDE = 8  # pixels
 MAX_ASPECT = 20  # longer side : shorter side
 NOT_AN_IMAGE = "This file is not an image we can read (PNG, JPEG, GIF, BMP, TIFF or WebP)."
+DAMAGED = "The image file is damaged or incomplete."
 TOO_LARGE = f"The image has too many pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels."
+# Memory one decode may take: 96 MB allows 40 megapixels of grey, 1-bit, palette or 16-bit grey, 25 of colour
+# or 32-bit grey, 12 with transparency.
+MAX_DECODE_BYTES = 96 * 2**20
+# Decodes above this size wait for one of DIGITS_LARGE_DECODES places per process, so that a burst of
+# large uploads keeps memory bounded; smaller ones, the usual drawings and scans, never wait.
+LARGE_DECODE_BYTES = 4 * 2**20
+LARGE_DECODES = threading.BoundedSemaphore(int(os.environ.get("DIGITS_LARGE_DECODES", "1")))
+
+
+def _give_large_blocks_back():
+    """Have glibc map every allocation over 1 MB on its own, so that freeing it returns it to the system.
+
+    By default glibc raises this threshold after each large free and then keeps freed memory in per-thread
+    arenas: a gunicorn worker of 32 threads grew to 757 MB after 16 decodes of a 40-megapixel 16-bit PNG
+    and kept it; with a fixed threshold its peak was 231 MB and it went back to 140 MB.
+    """
+    try:
+        ctypes.CDLL(None).mallopt(-3, 2**20)  # M_MMAP_THRESHOLD in glibc's malloc.h
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
+_give_large_blocks_back()
 
 WORK_SIDE = 1024  # larger images are reduced first; strokes stay several pixels wide
 HOT_PIXELS = 4  # fewer pixels than this at a grey level may be sensor noise
@@ -50,7 +78,20 @@ class ImageError(ValueError):
 
 
 def decode_image(data: bytes) -> Image.Image:
-    """Decode image bytes into an upright, fully loaded Pillow image, or raise ImageError."""
+    """Decode image bytes into an upright, loaded Pillow image with its longer side at most WORK_SIDE,
+    or raise ImageError."""
+    return _decode(data)[0]
+
+
+def inspect_image(data: bytes) -> tuple[str, int, int]:
+    """Check that bytes make a usable image, decoding all of it at reduced size so that damage shows, and
+    return its format and its width and height as shown (EXIF rotation applied); or raise ImageError."""
+    _, image_format, (width, height) = _decode(data)
+    return image_format, width, height
+
+
+def _decode(data):
+    """decode_image's image, with the format and the full upright size from the header."""
     if not data:
         raise ImageError("The file is empty.", "empty")
     if len(data) > MAX_FILE_BYTES:
@@ -74,14 +115,57 @@ def decode_image(data: bytes) -> Image.Image:
                          f"{MIN_SIDE}x{MIN_SIDE} pixels.")
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise ImageError("The image is too long and thin to hold a digit.")
-    # Phone cameras write JPEGs with a second, preview picture (MPO): the first is the photo.
-    if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
-        raise ImageError("Animated or multi-page images are not supported; upload a single picture.")
     try:
-        image.load()
-        return ImageOps.exif_transpose(image)
-    except Exception as error:  # Pillow's decoders signal damaged data with many exception types
-        raise ImageError("The image file is damaged or incomplete.") from error
+        frames = getattr(image, "n_frames", 1)  # a TIFF reads every page's header to count them
+    except Exception as error:
+        raise ImageError(DAMAGED) from error
+    # Phone cameras write JPEGs with a second, preview picture (MPO): the first is the photo.
+    if frames > 1 and image.format != "MPO":
+        raise ImageError("Animated or multi-page images are not supported; upload a single picture.")
+    image.draft(None, (WORK_SIDE, WORK_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
+    cost = _decode_bytes(image)
+    if cost > MAX_DECODE_BYTES:
+        megapixels = MAX_DECODE_BYTES // (cost // (image.width * image.height)) // 1_000_000
+        raise ImageError(
+            f"The image has too many pixels for its colour depth ({width}x{height}, {image.mode}); "
+            f"the limit for such images is {megapixels} megapixels.", "too_many_pixels")
+    with LARGE_DECODES if cost > LARGE_DECODE_BYTES else nullcontext():
+        try:
+            image.load()
+            # Read after loading (a PNG would load itself to look for it) and before reducing: a TIFF keeps
+            # its orientation in the file, which the reduced copy no longer has.
+            orientation = image.getexif().get(ExifTags.Base.Orientation)
+            reduced = _reduce(image)
+            if reduced is not image and orientation:
+                reduced.getexif()[ExifTags.Base.Orientation] = orientation
+            ImageOps.exif_transpose(reduced, in_place=True)
+        except Exception as error:  # Pillow's decoders signal damaged data with many exception types
+            raise ImageError(DAMAGED) from error
+        image_format = image.format
+        del image  # before another large decode may start
+    quarter_turn = orientation in (5, 6, 7, 8)
+    return reduced, image_format, (height, width) if quarter_turn else (width, height)
+
+
+def _decode_bytes(image):
+    """Memory that decoding the opened image and reducing it take (see _reduce). Pillow holds 1, 2 or 4
+    bytes a pixel; 1-bit and palette images are converted before reducing, and transparent ones are
+    premultiplied by their alpha, a second copy."""
+    if image.mode in ("P", "PA"):
+        per_pixel = 1 + 8 if image.has_transparency_data else 1 + 1
+    else:
+        per_pixel = {"1": 2, "L": 1, "LA": 8, "La": 8, "RGBA": 8, "RGBa": 8}.get(
+            image.mode, 2 if image.mode.startswith("I;16") else 4)
+    return image.width * image.height * per_pixel
+
+
+def _reduce(image):
+    """The image with its longer side at most WORK_SIDE (BOX averaging), or the image itself if it fits."""
+    if max(image.size) <= WORK_SIDE:
+        return image
+    if image.mode in ("1", "P", "PA"):  # Pillow resizes these by picking pixels, which loses thin strokes
+        image = image.convert("RGBA" if image.has_transparency_data else "L")
+    return ImageOps.contain(image, (WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
 
 
 def prepare(image: Image.Image) -> np.ndarray | None:
@@ -102,9 +186,11 @@ def prepare(image: Image.Image) -> np.ndarray | None:
 
 def _luminance(image):
     """The image as 8-bit grey, transparency composited, longer side at most WORK_SIDE."""
+    image = _reduce(image)  # first, so that the conversions below work on at most a megapixel
     if image.mode in ("I", "F") or image.mode.startswith("I;"):
         # Pillow's convert("L") clips 16- and 32-bit values instead of scaling them.
-        values = np.asarray(image, dtype=np.float32)
+        # NaN and infinities in a float image carry no grey level; they count as black.
+        values = np.nan_to_num(np.asarray(image, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         brightest = values.max()
         top = 1.0 if brightest <= 1 else 255.0 if brightest <= 255 else 65535.0
         image = Image.fromarray(np.clip(values * (255.0 / top), 0, 255).astype(np.uint8))
@@ -115,8 +201,6 @@ def _luminance(image):
             image = image.convert("L")
         except ValueError as error:  # e.g. a Lab or multi-channel TIFF
             raise ImageError("The image's colour format is not supported.") from error
-    if max(image.size) > WORK_SIDE:
-        image.thumbnail((WORK_SIDE, WORK_SIDE), Image.Resampling.BOX)
     return image
 
 
@@ -217,9 +301,11 @@ def _background(signal, grid=48):
     level = np.zeros_like(sample)
     for _ in range(2):  # refit once, after the first fit has found the uneven paper
         residual = sample - level
-        paper = residual < (np.median(residual) + residual.max()) / 2
-        a, b = terms[paper], sample[paper]
-        coeffs = np.linalg.solve(a.T @ a, a.T @ b)
+        # At or below the midpoint, so that an even image keeps all its pixels as paper.
+        paper = residual <= (np.median(residual) + residual.max()) / 2
+        # Least squares, not the normal equations: paper on a single row or column leaves the quadratic
+        # undetermined, and lstsq then takes the smallest solution instead of failing on a singular matrix.
+        coeffs = np.linalg.lstsq(terms[paper], sample[paper], rcond=None)[0]
         level = terms @ coeffs
     ys, xs = (axis / scale for axis in np.ogrid[: signal.shape[0], : signal.shape[1]])
     return sum(np.float32(c) * term for c, term in zip(coeffs, _quadratic(ys, xs)))

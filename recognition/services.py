@@ -21,7 +21,7 @@ from PIL import Image
 
 from digitsite.errors import StorageUnavailable
 from ml.inference import get_recognizer
-from ml.preprocess import ImageError, decode_image
+from ml.preprocess import ImageError, decode_image, inspect_image
 
 from .models import Heartbeat, Prediction
 from .notifications import announce_ended
@@ -39,12 +39,13 @@ EXTENSIONS = {
 
 @dataclass
 class CheckedImage:
-    """An upload that passed every check: its bytes, decoded picture and original format."""
+    """An upload that passed every check: its bytes, original format and size as shown."""
 
     name: str
     data: bytes
-    picture: Image.Image
     format: str
+    width: int
+    height: int
 
 
 def _label(name):
@@ -71,18 +72,17 @@ def check_image(name, data):
     label = _label(name)
     _check_size(name, len(data))
     try:
-        picture = decode_image(data)
+        image_format, width, height = inspect_image(data)
     except ImageError as error:
         raise ValidationError(f"{label}: {error}", code=error.code) from None
-    # decode_image accepted it, so the header names one of the formats it allows.
-    return CheckedImage(name=name, data=data, picture=picture, format=Image.open(io.BytesIO(data)).format)
+    return CheckedImage(name=name, data=data, format=image_format, width=width, height=height)
 
 
 def _thumbnail_png(picture):
     if picture.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         # Pillow's own conversion to 8 bits clips wide ranges; scale to the image's own maximum.
-        pixels = np.asarray(picture, dtype=np.float64)
-        picture = Image.fromarray(np.uint8(255 * pixels / max(pixels.max(), 1)))
+        pixels = np.nan_to_num(np.asarray(picture, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        picture = Image.fromarray(np.uint8(np.clip(255 * pixels / max(pixels.max(), 1), 0, 255)))
     if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
         rgba = picture.convert("RGBA")
         picture = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
@@ -122,8 +122,8 @@ def _store(owner, image, source, idempotency_key=""):
         owner=owner,
         source=source,
         original_name=(image.name or "")[:255],
-        width=image.picture.width,
-        height=image.picture.height,
+        width=image.width,
+        height=image.height,
         idempotency_key=idempotency_key,
     )
     save_new_file(prediction, "image", f"image{EXTENSIONS[image.format]}", image.data)

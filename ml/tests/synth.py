@@ -1,5 +1,7 @@
 """Synthetic test images: digits drawn with thick strokes, as a canvas or a photo gives them."""
 import io
+import struct
+import zlib
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -40,3 +42,19 @@ def encode(image, format="PNG", **params):
     buffer = io.BytesIO()
     image.save(buffer, format=format, **params)
     return buffer.getvalue()
+
+
+def _png_chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def flat_png(width, height, bit_depth=8, colour_type=0):
+    """A PNG of one flat colour (zero bytes), written row by row: gigabytes of pixels in a few hundred KB
+    without holding them. colour_type 0 is grey, 2 RGB, 6 RGBA (PNG's own numbering)."""
+    channels = {0: 1, 2: 3, 4: 2, 6: 4}[colour_type]
+    row = bytes(1 + (width * channels * bit_depth + 7) // 8)  # filter byte, then the samples
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    chunks = _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", data) + _png_chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + chunks

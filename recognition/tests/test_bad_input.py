@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
+from ml.tests.synth import flat_png
 from recognition.models import Prediction
 
 from .conftest import png, sample, stored_files, upload
@@ -48,6 +49,8 @@ BAD_FILES = {
     "zero bytes": ("empty.png", b"", "empty"),
     "truncated": ("cut.jpg", sample("scan_3.jpg")[:400], "damaged or incomplete"),
     "decompression bomb": ("bomb.png", png_bomb(), "too many pixels"),
+    # 300 KB that would take 1.5 GB to check and read: 40 megapixels of 16-bit RGBA.
+    "too deep for its size": ("deep.png", flat_png(6300, 6300, 16, 6), "too many pixels for its colour depth"),
     "animated": ("moving.gif", gif_animation(), "Animated or multi-page"),
     "multi-page": ("pages.tif", tiff_pages(), "Animated or multi-page"),
     "absurd aspect ratio": ("line.png", png(Image.new("L", (4000, 20), 255)), "too long and thin"),

@@ -1,5 +1,6 @@
 """The service layer that pages, API and task share."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -172,3 +173,13 @@ def test_worker_processes_load_the_engine_as_they_start(monkeypatch):
     monkeypatch.setattr(inference, "_recognizer", None)
     worker_process_init.send(sender=None)
     assert isinstance(inference._recognizer, inference.Recognizer)
+
+
+def test_a_large_rotated_photo_keeps_its_full_size_as_shown(user):
+    """The check decodes at reduced scale, but the prediction records the picture's own size, upright."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored on its side, as a phone does
+    buffer = io.BytesIO()
+    Image.new("RGB", (3000, 2000), "white").save(buffer, format="JPEG", exif=exif)
+    prediction = services.create_prediction(user, services.check_image("photo.jpg", buffer.getvalue()))
+    assert (prediction.width, prediction.height) == (2000, 3000)
