@@ -222,6 +222,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_S", default=60),
     "unacked_restore_interval": 10,
     "unacked_restore_throttle": 1,
+    # The scan takes a lock in Redis; a worker killed while holding it would stop every scan until the
+    # lock expires (kombu's default: 300 s). A scan takes milliseconds.
+    "unacked_mutex_expire": 30,
     **REDIS_CLIENT_OPTIONS,
 }
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT_S  # the result backend (health check only)

@@ -99,7 +99,11 @@ def test_killing_a_worker_mid_batch_loses_no_prediction(stack, token):
     stack.start_worker()  # a supervisor (systemd, Kubernetes) starts it again
     # Its messages come back after the visibility timeout (5 s here, 60 s by default) and the
     # restore scan (every 10 s).
-    wait_until(lambda: all_ended(sent), 40, "predictions stayed pending after the worker was killed")
+    try:
+        wait_until(lambda: all_ended(sent), 60, "predictions stayed pending after the worker was killed")
+    except AssertionError as error:
+        raise AssertionError(f"{error}: {Counter(states().values())}; the workers' log:\n"
+                             f"{stack.log('worker')[-4000:]}") from None
     assert set(states().values()) == {"done"}
     print(f"{left} of {sent} were pending when the worker was killed; all done "
           f"{time.monotonic() - killed_at:.1f} s later")
