@@ -22,6 +22,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from datetime import datetime, timezone
@@ -117,6 +118,10 @@ def memory(processes):
     return sizes
 
 
+def growth(before, after):
+    return f"{100 * (after - before) / before:+.1f} %" if before else ""
+
+
 def report(rows, args, counts, database, started, minutes=(), rss=None):
     percentiles = list(rows[0]["percentiles"]) if rows else []
     lines = [
@@ -165,11 +170,19 @@ def report(rows, args, counts, database, started, minutes=(), rss=None):
                   for m in minutes]
         lines.append("")
     if rss:
+        # After warm-up, the web workers' threads have not all served yet; the first minute of load
+        # grows them to their working size, so growth is also given from there (a leak keeps growing).
+        samples = rss["minutes"]
         lines += ["## Memory (RSS) of the web and worker processes", "",
-                  "| process | after warm-up (MB) | at the end (MB) | growth |", "| --- | ---: | ---: | ---: |"]
+                  "| process | after warm-up (MB) | after minute 1 (MB) | at the end (MB) | growth from minute 1 | "
+                  "growth from warm-up |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for name, before in rss["start"].items():
-            after = rss["end"].get(name, 0.0)
-            lines.append(f"| {name} | {before:.0f} | {after:.0f} | {100 * (after - before) / before:+.1f} % |")
+            first, after = samples[0].get(name) if samples else None, rss["end"].get(name, 0.0)
+            lines.append(f"| {name} | {before:.0f} | {'' if first is None else f'{first:.0f}'} | {after:.0f} | "
+                         f"{growth(first, after)} | {growth(before, after)} |")
+        if len(samples) > 1:
+            lines += ["", "Every minute (MB): " + "; ".join(
+                f"{name} " + ", ".join(f"{sample.get(name, 0):.0f}" for sample in samples) for name in rss["start"])]
         lines.append("")
     return "\n".join(lines)
 
@@ -245,7 +258,14 @@ def main(argv=None):
             wait_for_http(host + "/healthz")
             warm_up(host, tokens["warm_up"])
             measured = [process for process in processes if "beat" not in process.args]
-            rss = {"start": memory(measured)}
+            rss = {"start": memory(measured), "minutes": []}
+            sampled = threading.Event()
+
+            def sample_every_minute():
+                while not sampled.wait(60):
+                    rss["minutes"].append(memory(measured))
+
+            threading.Thread(target=sample_every_minute, daemon=True).start()
             say(f"Stack up at {host}; Locust: {args.users} users for {args.duration} s")
             started = datetime.now(timezone.utc)
             subprocess.run(
@@ -263,6 +283,7 @@ def main(argv=None):
                 if not counts.get("pending") or time.monotonic() > deadline:
                     break
                 time.sleep(2)
+            sampled.set()
             rss["end"] = memory(measured)
         finally:
             stop(processes)
