@@ -13,14 +13,14 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
 from urllib3 import encode_multipart_formdata
 
 from bench import run as bench
-from digitsite.stack import DEFAULT_REDIS_URL, free_port, stop
+from digitsite.stack import free_port, stop
+from digitsite.tests.production import RedisServer
 from ml.tests.synth import draw_digit, encode, flat_png
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -155,7 +155,17 @@ def test_a_burst_of_heavy_uploads_keeps_the_process_small_and_others_served(tmp_
     assert result["slowest_normal_s"] < 1.0, result
 
 
-def test_a_gunicorn_worker_stays_small_under_heavy_uploads_and_serves_others(tmp_path):
+@pytest.fixture
+def own_redis(tmp_path):
+    """No worker takes these readings: their messages stay in a Redis that goes with the test, where no
+    later test's worker finds them."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_gunicorn_worker_stays_small_under_heavy_uploads_and_serves_others(tmp_path, own_redis):
     """16 uploads at once of a 40-megapixel 16-bit PNG to one gunicorn gthread worker in production settings,
     started as bench/run.py starts it, while another user uploads a drawing 20 times."""
     environment = {
@@ -163,8 +173,7 @@ def test_a_gunicorn_worker_stays_small_under_heavy_uploads_and_serves_others(tmp
         "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "false", "LOG_LEVEL": "WARNING",
         "MEDIA_ROOT": str(tmp_path / "media"), "STATIC_ROOT": str(tmp_path / "static"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        # Its own Redis database: no worker takes these readings, and the tests' queue stays clean.
-        "REDIS_URL": urlsplit(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))._replace(path="/13").geturl(),
+        "REDIS_URL": own_redis.url,
     }
     bench.manage(environment, "migrate", "--noinput", "-v0")
     heavy_user, other_user = json.loads(bench.shell(environment, bench.MAKE_USERS.format(

@@ -1,8 +1,8 @@
 """Workers on more than one machine: a web process and two Celery workers that share no disk, only
 object storage (moto's S3-compatible server), the database and Redis, read every prediction.
 
-Like the load benchmark's test, the stack runs in subprocesses on its own SQLite file and its own Redis
-database, so that no other worker of the test run (or of `make run`) takes its tasks.
+The stack runs in subprocesses on its own SQLite file and a redis-server of its own, so that no other worker
+of the test run (or of `make run`) takes its tasks, and no message another test left reaches its workers.
 """
 
 import json
@@ -15,13 +15,13 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from urllib3 import encode_multipart_formdata
 
 from digitsite.stack import free_port, stop, sweeper
+from digitsite.tests.production import RedisServer
 
 pytestmark = pytest.mark.worker
 
@@ -84,7 +84,15 @@ def s3_server(tmp_path):
         stop([server])
 
 
-def test_two_workers_without_a_shared_disk_read_every_prediction(tmp_path, s3_server):
+@pytest.fixture
+def own_redis(tmp_path):
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_two_workers_without_a_shared_disk_read_every_prediction(tmp_path, s3_server, own_redis):
     started = time.monotonic()
     bucket = boto3.client(
         "s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="testing",
@@ -96,7 +104,6 @@ def test_two_workers_without_a_shared_disk_read_every_prediction(tmp_path, s3_se
     for folder in machines.values():
         (folder / "media").mkdir(parents=True)
         (folder / "tmp").mkdir()
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
     common = {
         **{name: value for name, value in os.environ.items() if name not in ("DATABASE_URL", "MEDIA_ROOT")},
         "PYTHONPATH": str(BASE_DIR),
@@ -107,7 +114,7 @@ def test_two_workers_without_a_shared_disk_read_every_prediction(tmp_path, s3_se
         "STATIC_ROOT": str(tmp_path / "static"),
         "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "REDIS_URL": urlsplit(redis_url)._replace(path="/13").geturl(),  # not the tests' queue
+        "REDIS_URL": own_redis.url,  # a Redis of its own: no message of another test reaches its workers
         "MEDIA_STORAGE": "s3",
         "S3_BUCKET": BUCKET,
         "S3_ENDPOINT_URL": s3_server,
