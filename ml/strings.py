@@ -143,15 +143,16 @@ class StringReader:
             start = time.perf_counter()
             characters = []
             for block in f["blocks"]:
-                p = np.stack([next(probabilities) for _ in block["crops"]]) if block["crops"] else None
+                p = np.stack([next(probabilities) for _ in block["crops"]])
                 characters += _best_cuts(block, p, f["line"], f["place"])
             raw = float(np.prod([c.confidence for c in characters])) if characters else 0.0
             confidence = float(calibrate(raw, self.calibration)) if self.calibration and characters else raw
+            confidence = round(confidence, 6)  # as printed, so that auto_accept agrees with what is shown
             seconds = {"segment": f["seconds"], "infer": infer, "rank": time.perf_counter() - start}
             timings = {name: round(s * 1000, 3) for name, s in seconds.items()}
             timings["total"] = round(sum(timings.values()), 3)
             results.append(StringReading(
-                digits="".join(c.digit for c in characters), confidence=round(confidence, 6),
+                digits="".join(c.digit for c in characters), confidence=confidence,
                 auto_accept=bool(characters) and self.threshold is not None and confidence >= self.threshold,
                 characters=characters, raw_confidence=round(raw, 6), separators=f["separators"], timings=timings))
         return results
@@ -165,7 +166,7 @@ class StringReader:
 
 def _segment(data):
     """Blocks of ink with their candidate cuts and the MNIST-form crop of every span; separators; geometry."""
-    image, (width, height) = decode_image_and_size(data)
+    image, (width, _) = decode_image_and_size(data)
     found = ink_map(image)
     empty = {"blocks": [], "separators": [], "line": 1.0, "place": None}
     if found is None:
