@@ -1,9 +1,19 @@
-"""MNIST loading: a local Keras-layout ``.npz`` file, or the Keras download."""
+"""MNIST loading (a local Keras-layout ``.npz`` file, or the Keras download) and ORAND-CAR-A's fixed split.
+
+    python -m ml.data --write-orand-split ../shared/data/orand-car-a   # rewrites ml/splits/orand-car-a.json
+"""
+import argparse
+import csv
 import hashlib
+import json
 import os
 from pathlib import Path
 
 import numpy as np
+
+SPLITS = Path(__file__).resolve().parent / "splits"
+# Per cent of files in each split, by a hash of the file name: independent of file order, and a file never moves.
+ORAND_SPLIT = {"test": 25, "validation": 20, "train": 55}
 
 
 def mnist_path(path=None):
@@ -43,8 +53,6 @@ def orand_crops(root, margin=2):
     Yields ``(crop, digit, isolated)``: a grey Pillow image, its label, and whether no
     other digit's box comes within the margin (such crops hold one digit only).
     """
-    import json
-
     from PIL import Image
 
     root = Path(root)
@@ -55,3 +63,42 @@ def orand_crops(root, margin=2):
             isolated = all(ox > x + w + 2 * margin or ox + ow < x - 2 * margin
                            for ox, _, ow, _ in (o["bbox"] for o in items if o is not item))
             yield page.crop((x - margin, y - margin, x + w + margin, y + h + margin)), item["digit"], isolated
+
+
+def orand_split_of(name):
+    """The split a file of ORAND-CAR-A belongs to: SHA-256 of "orand-car-a:<file name>" modulo 100, the first
+    25 buckets test, the next 20 validation, the rest train."""
+    bucket = int(hashlib.sha256(f"orand-car-a:{name}".encode()).hexdigest(), 16) % 100
+    for split, share in ORAND_SPLIT.items():
+        if bucket < share:
+            return split
+        bucket -= share
+
+
+def orand_split(split, path=SPLITS / "orand-car-a.json"):
+    """The file names of one split ("train", "validation" or "test") of ORAND-CAR-A, from the shipped list."""
+    return json.loads(Path(path).read_text())[split]
+
+
+def read_labels(root):
+    """{file: digit string} from ``root/labels.csv`` (columns file, digits); strings keep leading zeros."""
+    with open(Path(root) / "labels.csv", newline="") as f:
+        return {row["file"]: row["digits"] for row in csv.DictReader(f)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--write-orand-split", type=Path, metavar="DIR", required=True,
+                        help="ORAND-CAR-A directory (labels.csv); writes ml/splits/orand-car-a.json")
+    args = parser.parse_args(argv)
+    names = sorted(read_labels(args.write_orand_split))
+    split = {"about": "ORAND-CAR-A (1,080 cheque amounts) split by file: SHA-256 of 'orand-car-a:<file>' mod 100, "
+                      "buckets 0-24 test, 25-44 validation, 45-99 train (ml.data.orand_split_of). The test files "
+                      "are never used for training or for choosing anything; every quoted figure is on them.",
+             **{name: [n for n in names if orand_split_of(n) == name] for name in ORAND_SPLIT}}
+    (SPLITS / "orand-car-a.json").write_text(json.dumps(split, indent=1) + "\n")
+    print({name: len(split[name]) for name in ORAND_SPLIT})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,22 +1,32 @@
 """Accuracy of the shipped model on the 10,000 MNIST test images.
 
     python -m ml.evaluate [--mnist PATH] [--json] [--keras] [--orand DIR]
+    python -m ml.evaluate --strings DIR [--split test] [--json]
 
 Prints accuracy, per-class precision/recall/F1 and the confusion matrix, and saves
 the confusion matrix as a PNG. By default the LiteRT export that the platform
 serves is evaluated; --keras evaluates the Keras model (imports TensorFlow).
 --orand also reads the digit crops of ORAND-CAR-A (real cheque handwriting, not
 in MNIST) through the whole upload path: PNG bytes, preprocessing, model.
+
+--strings reads every field of DIR (images/, labels.csv of file,digits) with the string reader (ml.strings),
+one file at a time from its bytes, and prints exact string accuracy, accuracy by length, the share
+auto-accepted at the default threshold and its accuracy, the expected calibration error and the time per
+field; it saves a reliability diagram and an accepted-share-versus-accuracy curve as PNG. --split takes
+only that split of ORAND-CAR-A (ml/splits/orand-car-a.json).
 """
 import argparse
 import io
 import json
+import time
 from pathlib import Path
 
 import numpy as np
 
-from ml.data import load_mnist, orand_crops
+from ml.data import load_mnist, orand_crops, orand_split, read_labels
 from ml.inference import MODEL_DIR, Recognizer
+
+ECE_BINS = 10
 
 
 def confusion_matrix(labels, predictions):
@@ -79,6 +89,99 @@ def read_orand(recognizer, root):
             "images": len(labels), "blank": digits.count(None)}
 
 
+def expected_calibration_error(confidence, correct, bins=ECE_BINS):
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by the share in each bin."""
+    confidence, correct = np.asarray(confidence, float), np.asarray(correct, float)
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    gap = sum(abs(correct[which == b].mean() - confidence[which == b].mean()) * np.mean(which == b)
+              for b in range(bins) if np.any(which == b))
+    return float(gap)
+
+
+def read_strings(root, split=None):
+    """Read each field of root (images/, labels.csv) from its bytes, one at a time; the figures as a dict."""
+    from tqdm import tqdm
+
+    from ml.strings import get_string_reader
+
+    reader = get_string_reader()
+    labels = read_labels(root)
+    names = orand_split(split) if split else sorted(labels)
+    rows = []
+    for name in tqdm(names, desc="fields", unit="field"):
+        data = (Path(root) / "images" / name).read_bytes()
+        start = time.perf_counter()
+        reading = reader.read_one(data)
+        seconds = time.perf_counter() - start
+        rows.append((labels[name], reading.digits, reading.confidence, reading.auto_accept, seconds))
+    truth, digits, confidence, accepted, seconds = (np.array(column) for column in zip(*rows))
+    correct = truth == digits
+    lengths = np.array([len(t) for t in truth])
+    return {
+        "fields": len(names), "split": split, "threshold": reader.threshold,
+        "exact_accuracy": float(correct.mean()),
+        "by_length": {int(n): {"fields": int((lengths == n).sum()), "accuracy": float(correct[lengths == n].mean())}
+                      for n in np.unique(lengths)},
+        "auto_accepted": float(accepted.mean()),
+        "auto_accepted_accuracy": float(correct[accepted].mean()) if accepted.any() else None,
+        "ece": expected_calibration_error(confidence, correct),
+        "ms_per_field": {"p50": float(np.median(seconds) * 1000), "p90": float(np.percentile(seconds, 90) * 1000)},
+    }, confidence, correct
+
+
+def save_string_pngs(confidence, correct, threshold, png_dir, title):
+    """A reliability diagram and the accuracy of the most confident share, as two PNG files."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    which = np.minimum((confidence * ECE_BINS).astype(int), ECE_BINS - 1)
+    used = [b for b in range(ECE_BINS) if np.any(which == b)]
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.plot([0, 1], [0, 1], ":", color="grey", label="perfect calibration")
+    ax.plot([confidence[which == b].mean() for b in used], [correct[which == b].mean() for b in used], "o-",
+            label="readings, by confidence bin")
+    for b in used:
+        ax.annotate(str(int((which == b).sum())), (confidence[which == b].mean(), correct[which == b].mean()),
+                    textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="calibrated confidence", ylabel="share right", title=title)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    reliability = Path(png_dir) / "strings_reliability.png"
+    fig.savefig(reliability, dpi=100)
+    plt.close(fig)
+
+    order = np.argsort(-confidence, kind="stable")
+    share = np.arange(1, len(order) + 1) / len(order)
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(share, np.cumsum(correct[order]) / np.arange(1, len(order) + 1))
+    if threshold is not None:
+        ax.axvline(np.mean(confidence >= threshold), ls="--", color="grey", label=f"default threshold {threshold:.3f}")
+        ax.legend(loc="lower left")
+    ax.set(xlim=(0, 1), ylim=(0, 1.02), xlabel="share accepted (most confident first)",
+           ylabel="accuracy of the accepted share", title=title)
+    fig.tight_layout()
+    coverage = Path(png_dir) / "strings_accepted_share.png"
+    fig.savefig(coverage, dpi=100)
+    plt.close(fig)
+    return reliability, coverage
+
+
+def print_strings(figures):
+    print(f"Fields: {figures['fields']}" + (f" ({figures['split']} split)" if figures["split"] else ""))
+    print(f"Exact string accuracy: {figures['exact_accuracy']:.2%}")
+    for n, row in figures["by_length"].items():
+        print(f"  {n} digits: {row['accuracy']:.2%} of {row['fields']}")
+    accepted = figures["auto_accepted_accuracy"]
+    print(f"Auto-accepted at the default threshold ({figures['threshold']}): {figures['auto_accepted']:.2%}, "
+          f"of which right: {'-' if accepted is None else f'{accepted:.2%}'}")
+    print(f"Expected calibration error: {figures['ece']:.2%}")
+    print(f"Time per field, bytes to answer: p50 {figures['ms_per_field']['p50']:.1f} ms, "
+          f"p90 {figures['ms_per_field']['p90']:.1f} ms")
+    print(f"Reliability diagram: {figures['pngs'][0]}\nAccepted share vs accuracy: {figures['pngs'][1]}")
+
+
 def keras_probabilities(x, model_dir):
     import keras
 
@@ -94,7 +197,21 @@ def main(argv=None):
     parser.add_argument("--models", type=Path, default=MODEL_DIR, help="directory with the model files")
     parser.add_argument("--png", type=Path, default=MODEL_DIR / "confusion_matrix.png")
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory (images/, boxes.json)")
+    parser.add_argument("--strings", type=Path, metavar="DIR", help="read digit strings: DIR/images, DIR/labels.csv")
+    parser.add_argument("--split", choices=["train", "validation", "test"], help="with --strings: one ORAND-CAR-A split")
     args = parser.parse_args(argv)
+
+    if args.strings:
+        figures, confidence, correct = read_strings(args.strings, args.split)
+        name = f"{args.strings.name}" + (f" {args.split}" if args.split else "")
+        figures["pngs"] = [str(p) for p in save_string_pngs(
+            confidence, correct, figures["threshold"], args.png.parent,
+            f"{name}: {figures['exact_accuracy']:.1%} exact, ECE {figures['ece']:.1%}")]
+        if args.json:
+            print(json.dumps(figures))
+        else:
+            print_strings(figures)
+        return
 
     _, (x_test, y_test) = load_mnist(args.mnist)
     x = x_test.astype(np.float32) / 255.0

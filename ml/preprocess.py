@@ -83,6 +83,12 @@ def decode_image(data: bytes) -> Image.Image:
     return _decode(data)[0]
 
 
+def decode_image_and_size(data: bytes) -> tuple[Image.Image, tuple[int, int]]:
+    """decode_image's image and the full upright (width, height), to map positions back to the file's pixels."""
+    image, _, size = _decode(data)
+    return image, size
+
+
 def inspect_image(data: bytes) -> tuple[str, int, int]:
     """Check that bytes make a usable image, decoding all of it at reduced size so that damage shows, and
     return its format and its width and height as shown (EXIF rotation applied); or raise ImageError."""
@@ -170,8 +176,19 @@ def _reduce(image):
 
 def prepare(image: Image.Image) -> np.ndarray | None:
     """Return the digit as float32 (28, 28) in [0, 1], ink high, or None if there is no digit."""
-    ink = _ink(_luminance(image))
-    if ink is None or not ink.any():
+    found = ink_map(image)
+    return None if found is None else to_mnist(found[0])
+
+
+def ink_map(image: Image.Image) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """Ink strength in [0, 1] over the box holding the ink, and that box's (top, left) in the image as
+    reduced by decode_image; None when there is no ink. Lighting, specks and ruled lines are dealt with."""
+    return _ink(_luminance(image))
+
+
+def to_mnist(ink: np.ndarray) -> np.ndarray | None:
+    """The ink of one digit (any size, ink high) in MNIST form, float32 (28, 28); None if too small."""
+    if not ink.any():
         return None
     crop = _crop_to_ink(ink)
     if max(crop.shape) < MIN_INK_EXTENT:
@@ -217,7 +234,8 @@ def _composite(image):
 
 
 def _ink(gray):
-    """Ink strength in [0, 1] (0 is background) over the box holding the ink, or None."""
+    """Ink strength in [0, 1] (0 is background) over the box holding the ink and the box's (top, left),
+    or None."""
     pixels = np.asarray(gray)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     low, paper, high = np.percentile(border, [5, 50, 95])
@@ -238,14 +256,16 @@ def _ink(gray):
         left, top, right, bottom = gray.point(((table > 0) * 255).tolist()).getbbox()  # ints: Pillow rounds each
         ink = table[pixels[top:bottom, left:right]]
     else:
-        ink = _flattened_ink(pixels, dark_ink)
-        if ink is None:
+        found = _flattened_ink(pixels, dark_ink)
+        if found is None:
             return None
-    return _drop_lines_and_specks(ink, pixels.shape[1])
+        ink, (top, left) = found
+    return _drop_lines_and_specks(ink, pixels.shape[1]), (top, left)
 
 
 def _flattened_ink(pixels, dark_ink):
-    """Ink of a photo or scan: contrast to a model of the uneven paper, normalised."""
+    """Ink of a photo or scan (contrast to a model of the uneven paper, normalised) cropped to the ink,
+    and the crop's (top, left)."""
     lum = pixels.astype(np.float32) / 255.0
     signal = 1.0 - lum if dark_ink else lum
     background = _background(signal)
@@ -258,7 +278,8 @@ def _flattened_ink(pixels, dark_ink):
     if peak < MIN_CONTRAST:
         return None
     ink = np.clip((ink / peak - NOISE_FLOOR) / (1.0 - NOISE_FLOOR), 0.0, 1.0)
-    return _crop_to_ink(ink)
+    top, left = np.flatnonzero(ink.any(axis=1))[0], np.flatnonzero(ink.any(axis=0))[0]
+    return _crop_to_ink(ink), (int(top), int(left))
 
 
 def _drop_lines_and_specks(ink, image_width):

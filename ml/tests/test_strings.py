@@ -1,0 +1,185 @@
+"""The string reader (ml.strings): generated lines of digits through bytes -> string, calibration, the CLIs, and
+the held-out split of real cheque amounts."""
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from ml import evaluate, predict
+from ml.data import ORAND_SPLIT, orand_split, orand_split_of
+from ml.strings import (CALIBRATION, StringReader, acceptance_threshold, calibrate, get_string_reader,
+                        pool_adjacent_violators)
+from ml.tests.synth import encode, photo
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ORAND = Path(os.environ.get("ORAND_DIR", Path(__file__).resolve().parents[3] / "shared/data/orand-car-a"))
+MARGIN = 30
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return get_string_reader()
+
+
+def glyph(digit):
+    """The MNIST-derived canvas fixture of a digit, cropped to its ink (black on white)."""
+    image = Image.open(FIXTURES / f"canvas_{digit}.png").convert("L")
+    return image.crop(Image.eval(image, lambda v: 255 if v < 128 else 0).getbbox())
+
+
+def compose(text, gap):
+    """A line of fixture digits, dots and dashes, ``gap`` px apart (negative: overlapping, so touching).
+    Returns the image and the horizontal span where each digit was put."""
+    height = max(glyph(int(c)).height for c in text if c.isdigit())
+    image = Image.new("L", (len(text) * 400, height + 2 * MARGIN), 255)
+    draw, x, spans = ImageDraw.Draw(image), MARGIN, []
+    for c in text:
+        if c == ".":
+            draw.ellipse((x, MARGIN + height - 20, x + 18, MARGIN + height - 2), fill=0)
+            x += 18 + gap
+        elif c == "-":
+            draw.line((x, MARGIN + height // 2, x + 50, MARGIN + height // 2), fill=0, width=14)
+            x += 50 + gap
+        else:
+            g = glyph(int(c))
+            image.paste(0, (x, MARGIN + (height - g.height) // 2), mask=Image.eval(g, lambda v: 255 - v))
+            spans.append((x, x + g.width))
+            x += g.width + gap
+    return image.crop((0, 0, x - gap + MARGIN, image.height)), spans
+
+
+@pytest.mark.parametrize("text, gap, expected", [
+    ("907", 40, "907"), ("3614", 40, "3614"), ("24", -6, "24"), ("2389", -12, "2389"), ("12.34", 40, "1234")])
+@pytest.mark.parametrize("kind", ["canvas", "photo"])
+def test_reads_generated_strings(reader, text, gap, expected, kind):
+    image, spans = compose(text, gap)
+    data = encode(image) if kind == "canvas" else encode(photo(image), "JPEG", quality=85)
+    reading = reader.read_one(data)
+    assert reading.digits == expected
+    assert [c.digit for c in reading.characters] == list(expected)
+    assert 0 < reading.confidence <= 1 and 0 < reading.raw_confidence <= 1
+    lefts = [c.box[0] for c in reading.characters]
+    assert lefts == sorted(lefts) and len(set(lefts)) == len(lefts)
+    for c, (start, stop) in zip(reading.characters, spans):
+        x, y, w, h = c.box
+        assert 0 <= x and 0 <= y and x + w <= image.width and y + h <= image.height
+        assert start - 2 <= x + w / 2 <= stop + 2  # the box's centre lies on the digit put there
+        assert 0 < c.confidence <= 1
+
+
+def test_boxes_are_in_the_files_pixels(reader):
+    """A large file is reduced before reading (preprocess.WORK_SIDE); boxes still refer to its pixels."""
+    image, spans = compose("907", 40)
+    large = image.resize((image.width * 4, image.height * 4))
+    boxes = [c.box for c in reader.read_one(encode(large)).characters]
+    small = [c.box for c in reader.read_one(encode(image)).characters]
+    assert len(boxes) == len(small) == 3
+    assert np.allclose(np.array(boxes) / 4, small, atol=4)
+
+
+def test_dashes_are_separators_not_digits(reader):
+    image, spans = compose("7-0", 40)
+    reading = reader.read_one(encode(image))
+    assert reading.digits == "70"
+    assert [s["char"] for s in reading.separators] == ["-"]
+    x, _, w, _ = reading.separators[0]["box"]
+    assert spans[0][1] <= x + w / 2 <= spans[1][0]
+
+
+@pytest.mark.xfail(strict=True, reason="known limitation: the detached top bar of this 5 is taken for a dash "
+                                       "and the rest of the 5 is read as 8")
+def test_five_with_a_detached_bar(reader):
+    assert reader.read_one(encode(compose("1500", 40)[0])).digits == "1500"
+
+
+def test_blank_field(reader):
+    reading = reader.read_one(encode(Image.new("L", (300, 80), 255)))
+    assert (reading.digits, reading.characters, reading.confidence, reading.auto_accept) == ("", [], 0.0, False)
+
+
+def test_shipped_calibration_is_monotone_and_fitted_on_validation():
+    table = json.loads(CALIBRATION.read_text())
+    assert table["fitted_on"]["split"] == "validation"
+    raw = np.linspace(0, 1, 2001)
+    calibrated = calibrate(raw, table)
+    assert np.all(np.diff(calibrated) >= 0) and 0 < calibrated[0] and calibrated[-1] < 1
+    assert table["threshold"] is None or 0 < table["threshold"] < 1
+
+
+def test_pool_adjacent_violators():
+    rng = np.random.default_rng(0)
+    x = rng.random(500)
+    y = rng.random(500) < x ** 2  # right more often when more confident
+    xs, ys = pool_adjacent_violators(x, y)
+    fitted = np.interp(np.sort(x), xs, ys)
+    assert np.all(np.diff(xs) >= 0) and np.all(np.diff(fitted) >= 0)
+    assert 0 < ys[0] < 0.1 and 0.8 < ys[-1] < 1
+    # Shrunk towards the base rate: a block of outcomes all right or all wrong claims no certainty.
+    xs, ys = pool_adjacent_violators([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])
+    assert ys == [pytest.approx(1 / 6)] * 2 + [pytest.approx(5 / 6)] * 2
+
+
+def test_acceptance_threshold():
+    confidence = [0.99, 0.98, 0.97, 0.6, 0.5]
+    assert acceptance_threshold(confidence, [1, 1, 1, 0, 1]) == 0.97
+    assert acceptance_threshold(confidence, [1, 1, 1, 0, 1], target=0.8) == 0.5
+    assert acceptance_threshold(confidence, [0, 1, 1, 1, 1]) is None
+    assert acceptance_threshold([0.9, 0.9, 0.8], [1, 0, 1], target=0.6) == 0.8  # ties go together
+
+
+def test_uncalibrated_reader_accepts_nothing(tmp_path):
+    reader = StringReader(calibration=tmp_path / "none.json")
+    reading = reader.read_one(encode(compose("24", 40)[0]))
+    assert reading.confidence == reading.raw_confidence and not reading.auto_accept
+
+
+def test_predict_cli_strings_json(tmp_path, capsys):
+    good, bad, blank = tmp_path / "amount.png", tmp_path / "notes.txt", tmp_path / "blank.png"
+    good.write_bytes(encode(compose("907", 40)[0]))
+    bad.write_text("shopping list")
+    blank.write_bytes(encode(Image.new("L", (300, 80), 255)))
+    files = [str(good), str(bad), str(tmp_path / "missing.png"), str(blank), str(good)]
+    predict.main(["--strings", "--json", *files])
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in records] == files
+    assert records[0]["digits"] == records[4]["digits"] == "907"
+    assert set(records[0]) >= {"confidence", "auto_accept", "characters"}
+    assert records[0]["auto_accept"] == (records[0]["confidence"] >= get_string_reader().threshold)
+    assert [c["digit"] for c in records[0]["characters"]] == ["9", "0", "7"]
+    assert all(len(c["box"]) == 4 and 0 < c["confidence"] <= 1 for c in records[0]["characters"])
+    assert (records[1]["code"], records[2]["code"]) == ("unsupported", "unreadable")
+    assert "error" in records[1] and "error" in records[2]
+    assert records[3]["digits"] == "" and records[3]["auto_accept"] is False
+
+
+def test_orand_split_follows_its_rule():
+    names = {split: orand_split(split) for split in ORAND_SPLIT}
+    assert len(names["test"]) >= 200 and len(names["validation"]) >= 200
+    assert sum(map(len, names.values())) == len(set().union(*names.values())) == 1080
+    assert all(orand_split_of(name) == split for split, files in names.items() for name in files)
+
+
+def orand_or_skip():
+    if (ORAND / "labels.csv").exists():
+        return ORAND
+    message = f"ORAND-CAR-A is not at {ORAND}; set ORAND_DIR to run the held-out test."
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def test_held_out_cheque_amounts(tmp_path, capsys):
+    """Floors a little under what was measured on the test split (44.9 % exact, 93.1 % of the auto-accepted
+    11.4 % right, ECE 4.6 %), so that a regression in segmentation, ranking or calibration fails."""
+    root = orand_or_skip()
+    evaluate.main(["--strings", str(root), "--split", "test", "--json", "--png", str(tmp_path / "x.png")])
+    figures = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert figures["fields"] == len(orand_split("test"))
+    assert figures["exact_accuracy"] >= 0.42
+    assert figures["auto_accepted"] >= 0.08 and figures["auto_accepted_accuracy"] >= 0.85
+    assert figures["ece"] <= 0.08
+    assert all((tmp_path / name).stat().st_size > 0 for name in ("strings_reliability.png",
+                                                               "strings_accepted_share.png"))
