@@ -2,6 +2,9 @@
 and a model card under ml/models/.
 
     python -m ml.train [--mnist PATH] [--epochs 30]
+    python -m ml.train --strings [--mnist PATH] [--orand DIR] [--epochs N] [--steps-per-epoch N] [--out DIR]
+
+--strings trains the CRNN string reader instead (ml.train_strings), by default into var/crnn/.
 """
 import argparse
 import datetime
@@ -19,6 +22,7 @@ from ml.data import file_sha256, load_mnist, mnist_path
 from ml.model import build_model, flops_per_image
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
+CRNN_DIR = MODELS_DIR.parent.parent / "var" / "crnn"
 
 
 def augment(x, y):
@@ -73,14 +77,25 @@ def export_tflite(model, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mnist", help="MNIST .npz (Keras layout); default $MNIST_PATH or download")
+    parser.add_argument("--strings", action="store_true", help="train the CRNN string reader (CTC)")
+    parser.add_argument("--orand", type=Path, help="with --strings: ORAND-CAR-A directory (train and validation)")
+    parser.add_argument("--steps-per-epoch", type=int, default=200, help="with --strings: batches per epoch")
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--width", type=int, default=40, help="filters of the first conv block")
-    parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
+    parser.add_argument("--batch-size", type=int, help="default 128 (digits), 32 (--strings)")
+    parser.add_argument("--width", type=int, help="filters of the first conv block; default 40 (digits), 16")
+    parser.add_argument("--lr", type=float, help="peak learning rate; default 3e-3 (digits), 2e-3")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--limit", type=int, help="train on the first N images only (smoke runs)")
-    parser.add_argument("--out", type=Path, default=MODELS_DIR)
+    parser.add_argument("--out", type=Path, help=f"default {MODELS_DIR} (digits), {CRNN_DIR} (--strings)")
     args = parser.parse_args(argv)
+    if args.strings:
+        from ml.train_strings import train
+
+        args.batch_size, args.width = args.batch_size or 32, args.width or 16
+        args.lr, args.out = args.lr or 2e-3, args.out or CRNN_DIR
+        return train(args)
+    args.batch_size, args.width = args.batch_size or 128, args.width or 40
+    args.lr, args.out = args.lr or 3e-3, args.out or MODELS_DIR
 
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)

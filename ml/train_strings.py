@@ -1,0 +1,211 @@
+"""Train the CRNN string reader with CTC on synthetic lines (ml.synth_strings) plus ORAND-CAR-A's train split;
+choose weights on the validation split; write the Keras model, its LiteRT export and a model card.
+
+    python -m ml.train --strings --mnist ../shared/data/mnist.npz --orand ../shared/data/orand-car-a --out var/crnn
+    python -m ml.train_strings --evaluate var/crnn --orand ../shared/data/orand-car-a --split validation
+
+Run through ml.train (--strings); the evaluation reads with the LiteRT model, exported from the
+checkpoint if a stopped run left none.
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ml.ctc import BLANK, greedy_decode
+from ml.data import orand_split, read_labels
+from ml.synth_strings import HEIGHT, WIDTH, LineSynth, normalise_line, orand_train_crops
+
+MAX_DIGITS = 10
+REAL_SHARE = 0.25  # of each batch: ORAND train-split lines, the real thing the synthetic ones imitate
+
+
+def orand_lines(root, split):
+    """(grey images, labels) of one ORAND-CAR-A split."""
+    labels = read_labels(root)
+    names = orand_split(split)
+    images = [np.asarray(Image.open(Path(root) / "images" / n).convert("L")) for n in names]
+    return images, [labels[n] for n in names]
+
+
+def stretch(grey, rng):
+    """A real line, stretched horizontally by up to 15 % and noised: the same field never looks the same."""
+    h, w = grey.shape
+    image = Image.fromarray(grey).resize((max(4, round(w * rng.uniform(0.85, 1.15))), h), Image.BILINEAR)
+    return np.clip(np.asarray(image, np.float32) + rng.normal(0, rng.uniform(0, 6), (h, image.width)), 0, 255)
+
+
+def encode(labels):
+    """Digit strings -> (N, MAX_DIGITS) int32 padded with -1 (CTC reads each label's length from it)."""
+    y = np.full((len(labels), MAX_DIGITS), -1, np.int32)
+    for i, label in enumerate(labels):
+        y[i, : len(label)] = [int(c) for c in label]
+    return y
+
+
+def batches(synth, real, batch_size, seed):
+    """Endless (x, y) batches: synthetic lines and, REAL_SHARE of them, stretched ORAND train lines."""
+    rng = np.random.default_rng(seed)
+    while True:
+        images, labels = [], []
+        for _ in range(batch_size):
+            if real and rng.random() < REAL_SHARE:
+                i = rng.integers(len(real[0]))
+                image, label = stretch(real[0][i], rng), real[1][i]
+            else:
+                image, label = synth.line()
+            images.append(normalise_line(image))
+            labels.append(label)
+        yield np.stack(images)[..., None], encode(labels)
+
+
+def ctc_loss(y_true, y_pred):
+    import keras
+
+    lengths = keras.ops.sum(keras.ops.cast(y_true >= 0, "int32"), axis=1)
+    steps = keras.ops.full((keras.ops.shape(y_pred)[0],), keras.ops.shape(y_pred)[1], "int32")
+    # ctc_loss takes logits; the log of a softmax is its own log-softmax.
+    return keras.ops.ctc_loss(keras.ops.maximum(y_true, 0), keras.ops.log(y_pred + 1e-7), lengths, steps,
+                              mask_index=BLANK)
+
+
+def exact_accuracy(probabilities, labels):
+    return float(np.mean([greedy_decode(p)[0] == t for p, t in zip(probabilities, labels)]))
+
+
+def export_tflite(model, path):
+    import tensorflow as tf
+
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+
+
+def train(args):
+    import keras
+    import tensorflow as tf
+    from tqdm.keras import TqdmCallback
+
+    from ml.data import file_sha256, load_mnist, mnist_path
+    from ml.model import build_crnn, flops_per_image
+
+    keras.utils.set_random_seed(args.seed)
+    (x_mnist, y_mnist), _ = load_mnist(args.mnist)
+    crops = orand_train_crops(args.orand) if args.orand else None
+    real = orand_lines(args.orand, "train") if args.orand else None
+    if args.orand:  # choose on the real validation split; the test split is never read here
+        val_images, val_labels = orand_lines(args.orand, "validation")
+        validation = "ORAND-CAR-A validation split"
+    else:
+        val_synth = LineSynth(x_mnist, y_mnist, seed=args.seed + 1)
+        val_images, val_labels = zip(*(val_synth.line() for _ in range(512)))
+        validation = "512 synthetic lines (seed + 1)"
+    x_val = np.stack([normalise_line(i) for i in val_images])[..., None]
+
+    synth = LineSynth(x_mnist, y_mnist, crops, seed=args.seed)
+    dataset = tf.data.Dataset.from_generator(
+        lambda: batches(synth, real, args.batch_size, args.seed),
+        output_signature=(tf.TensorSpec((args.batch_size, HEIGHT, WIDTH, 1), tf.float32),
+                          tf.TensorSpec((args.batch_size, MAX_DIGITS), tf.int32))).prefetch(4)
+
+    model = build_crnn(HEIGHT, WIDTH, args.width)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=args.steps_per_epoch * (args.epochs - 1), warmup_target=args.lr,
+        warmup_steps=args.steps_per_epoch)
+    model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=5.0), loss=ctc_loss)
+    model.summary()
+    args.out.mkdir(parents=True, exist_ok=True)
+    data_file = mnist_path(args.mnist)
+    card = {
+        "name": "digits-crnn",
+        "files": {"keras": "crnn.keras", "tflite": "crnn.tflite"},
+        "data": {"synthetic": "ml.synth_strings.LineSynth: MNIST train digits"
+                              + (" + ORAND-CAR-A train-split isolated digit crops" if crops else ""),
+                 "mnist_sha256": file_sha256(data_file) if data_file else None,
+                 "orand_crops": len(crops or []),
+                 "real_lines": f"ORAND-CAR-A train split ({len(real[1])} lines, {REAL_SHARE:.0%} of each batch)"
+                               if real else None,
+                 "split": "ml/splits/orand-car-a.json", "validation": validation},
+        "architecture": "conv 3x3 w pool 2w pool 4w 4w pool(2,1) 4w max over height, BatchNorm+ReLU; "
+                        "Conv1D 4w x3 (dilation 1, 2, 4); dense 11 (blank 10); CTC, greedy decoding",
+        "input": f"{HEIGHT}x{WIDTH} float32, ink 1 on 0, ml.synth_strings.normalise_line",
+        "parameters": int(model.count_params()),
+        "flops_per_line": flops_per_image(model),
+        "training": {"epochs_planned": args.epochs, "steps_per_epoch": args.steps_per_epoch,
+                     "batch_size": args.batch_size, "width": args.width, "peak_lr": args.lr,
+                     "schedule": "1 epoch warm-up + cosine decay, Adam, clipnorm 5", "seed": args.seed,
+                     "tensorflow": tf.__version__, "keras": keras.__version__},
+    }
+    start = time.time()
+
+    class KeepBest(keras.callbacks.Callback):
+        """Exact string accuracy on the validation lines after each epoch; save the best weights so far,
+        so that a run stopped early leaves a usable model."""
+
+        best = -1.0
+
+        def on_epoch_end(self, epoch, logs=None):
+            accuracy = exact_accuracy(self.model.predict(x_val, batch_size=256, verbose=0), val_labels)
+            print(f"epoch {epoch + 1}: loss {logs['loss']:.3f}, validation exact {accuracy:.2%}", flush=True)
+            if accuracy > self.best:
+                self.best = accuracy
+                self.model.save(args.out / "crnn.keras")
+                card["training"].update(best_epoch=epoch + 1, training_time_s=round(time.time() - start, 1))
+                card["validation_exact_accuracy"] = accuracy
+                (args.out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+
+    model.fit(dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, verbose=0,
+              callbacks=[KeepBest(), TqdmCallback(verbose=1)])
+    export(args.out)
+
+
+def export(out):
+    """Export the checkpoint to LiteRT and record the file's hash and version in the card."""
+    import keras
+
+    model = keras.models.load_model(out / "crnn.keras", compile=False)
+    export_tflite(model, out / "crnn.tflite")
+    digest = hashlib.sha256((out / "crnn.tflite").read_bytes()).hexdigest()
+    card = json.loads((out / "model_card.json").read_text())
+    card["files"]["tflite_sha256"] = digest
+    card["version"] = f"0.1+{digest[:8]}"
+    card["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote {out}/crnn.keras, crnn.tflite, model_card.json (version {card['version']})")
+
+
+def evaluate(out, root, split):
+    """Exact string accuracy of the LiteRT model on one ORAND-CAR-A split, read one line at a time."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    if not (out / "crnn.tflite").exists():
+        export(out)
+    interpreter = Interpreter(model_path=str(out / "crnn.tflite"))
+    interpreter.allocate_tensors()
+    source, target = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+    images, labels = orand_lines(root, split)
+    readings = []
+    for image in images:
+        interpreter.set_tensor(source, normalise_line(image)[None, ..., None])
+        interpreter.invoke()
+        readings.append(greedy_decode(interpreter.get_tensor(target)[0])[0])
+    correct = np.array([r == t for r, t in zip(readings, labels)])
+    lengths = np.array([len(t) for t in labels])
+    return {"split": split, "fields": len(labels), "exact_accuracy": float(correct.mean()),
+            "by_length": {int(n): round(float(correct[lengths == n].mean()), 4) for n in np.unique(lengths)}}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--evaluate", type=Path, required=True, metavar="DIR", help="folder of crnn.keras")
+    parser.add_argument("--orand", type=Path, required=True, help="ORAND-CAR-A directory")
+    parser.add_argument("--split", choices=["train", "validation", "test"], default="validation")
+    args = parser.parse_args(argv)
+    print(json.dumps(evaluate(args.evaluate, args.orand, args.split), indent=2))
+
+
+if __name__ == "__main__":
+    main()
