@@ -1,0 +1,149 @@
+"""The CRNN string reader's pieces: the synthetic line generator, the shared normalisation, greedy CTC
+decoding, the model's shape and its LiteRT export. No training and no data files."""
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ml.ctc import BLANK, greedy_decode
+from ml.data import orand_split
+from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth, normalise_line, orand_train_crops
+
+
+def box_digits():
+    """Ten 28x28 stand-ins for digits, MNIST-like (white strokes on black): hollow boxes of 2 px strokes."""
+    images = np.zeros((10, 28, 28), np.uint8)
+    images[:, 4:24, 8:20] = 255
+    images[:, 6:22, 10:18] = 0
+    return images, np.arange(10)
+
+
+def test_line_label_is_the_digits_asked_for_in_order():
+    synth = LineSynth(*box_digits(), seed=3)
+    for digits in ([3, 1, 4], [0], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]):
+        ink, label = synth.ink_line(digits)
+        assert label == "".join(map(str, digits))
+        assert ink.ndim == 2 and ink.max() > 0.5
+
+
+def test_compose_places_the_pieces_left_to_right_with_their_gaps():
+    synth = LineSynth(*box_digits(), seed=0)
+    pieces = [np.ones((20, w), np.float32) for w in (4, 10, 6)]
+    canvas, spans = synth.compose(pieces, 20, gaps=[5, -3])
+    assert [b - a for a, b in spans] == [4, 10, 6]
+    assert spans[1][0] - spans[0][1] == 5 and spans[2][0] - spans[1][1] == -3  # a gap, then an overlap
+    columns = np.flatnonzero(canvas.max(0) > 0)
+    assert columns[0] == spans[0][0] and columns[-1] == spans[2][1] - 1
+
+
+def test_lines_are_deterministic_by_seed():
+    images, labels = box_digits()
+    a = [LineSynth(images, labels, seed=7).line() for _ in range(2)]
+    assert np.array_equal(a[0][0], a[1][0]) and a[0][1] == a[1][1]
+    first, second = LineSynth(images, labels, seed=7), LineSynth(images, labels, seed=8)
+    assert [first.line()[1] for _ in range(5)] != [second.line()[1] for _ in range(5)]
+
+
+def test_labels_are_digits_only_one_to_ten_of_them_and_images_are_grey_scans():
+    synth = LineSynth(*box_digits(), seed=1)
+    for _ in range(100):
+        image, label = synth.line()
+        assert label.isdigit() and 1 <= len(label) <= 10 and not set(label) & set(SEPARATORS)
+        assert image.dtype == np.uint8 and image.ndim == 2
+        assert np.median(image) > image.min() + 40  # dark ink on lighter paper
+
+
+def test_separators_are_drawn_but_not_labelled():
+    synth = LineSynth(*box_digits(), seed=2)
+    for char in SEPARATORS:
+        assert synth.separator(char, 30).max() > 0.5
+
+
+def test_normalise_line_shape_range_and_crop():
+    rng = np.random.default_rng(0)
+    for h, w in ((20, 30), (60, 200), (40, 900)):
+        grey = np.full((h, w), 200, np.uint8)
+        grey[h // 4: 3 * h // 4, w // 5: w // 2] = 30
+        grey = np.clip(grey + rng.normal(0, 3, grey.shape), 0, 255).astype(np.uint8)
+        x = normalise_line(grey)
+        assert x.shape == (HEIGHT, WIDTH) and x.dtype == np.float32
+        assert 0 <= x.min() and x.max() <= 1
+        edge = HEIGHT // 8  # the crop keeps a 1 px margin, scaled with the line
+        assert x[:, :edge].max() > 0.5 and x[:edge].max() > 0.5 and x[-edge:].max() > 0.5  # cropped to the ink
+    assert not normalise_line(np.full((30, 90), 180, np.uint8)).any()  # blank paper: nothing
+
+
+def test_normalise_line_keeps_the_aspect_and_squeezes_over_wide_lines():
+    grey = np.full((50, 400), 220, np.uint8)
+    grey[10:40, 10:130] = 20  # ink 30 x 120: 4 times wider than high
+    assert np.flatnonzero(normalise_line(grey).max(0) > 0.5)[-1] + 1 in range(4 * HEIGHT - 10, 4 * HEIGHT + 2)
+    grey = np.full((80, 400), 220, np.uint8)  # paper must be most of the field (its median)
+    grey[10:40, 10:390] = 20  # over 8 times wider than high: squeezed to fill the width
+    assert normalise_line(grey)[:, -3:].max() > 0.5
+
+
+def test_orand_crops_come_from_the_train_split_only(tmp_path):
+    train, test = orand_split("train")[0], orand_split("test")[0]
+    (tmp_path / "images").mkdir()
+    boxes = {}
+    for name in (train, test):
+        page = np.full((40, 60), 200, np.uint8)
+        page[10:30, 10:20] = 20
+        Image.fromarray(page).save(tmp_path / "images" / name)
+        boxes[name] = [{"bbox": [8, 8, 14, 24], "digit": 1 if name == train else 7}]
+    (tmp_path / "boxes.json").write_text(json.dumps(boxes))
+    crops = orand_train_crops(tmp_path)
+    assert [d for _, d in crops] == [1]
+
+
+def one_hot(classes, p=0.9):
+    """A (T, 11) matrix giving each column's class probability p, the rest spread evenly."""
+    m = np.full((len(classes), 11), (1 - p) / 10)
+    m[np.arange(len(classes)), classes] = p
+    return m
+
+
+def test_greedy_decode_merges_runs_and_drops_blanks():
+    b = BLANK
+    digits, characters = greedy_decode(one_hot([b, 1, 1, b, 1, 2, 2, 2, b, b]))
+    assert digits == "112"
+    assert [(c[0], c[2], c[3]) for c in characters] == [("1", 1, 2), ("1", 4, 4), ("2", 5, 7)]
+    assert all(c[1] == pytest.approx(0.9) for c in characters)
+    assert greedy_decode(one_hot([b, b, b]))[0] == ""
+    assert greedy_decode(one_hot([3, 3, 0]))[0] == "30"  # runs reaching either end
+
+
+def test_greedy_decode_reports_a_digits_best_column_probability():
+    m = one_hot([b := BLANK, 5, 5, b])
+    m[1, 5], m[2, 5] = 0.6, 0.8
+    assert greedy_decode(m)[1] == [("5", pytest.approx(0.8), 1, 2)]
+
+
+@pytest.fixture(scope="module")
+def tiny_crnn():
+    from ml.model import build_crnn
+
+    return build_crnn(filters=4)
+
+
+def test_crnn_gives_a_distribution_per_column(tiny_crnn):
+    x = np.random.default_rng(0).random((2, HEIGHT, WIDTH, 1)).astype(np.float32)
+    p = tiny_crnn.predict(x, verbose=0)
+    assert p.shape == (2, WIDTH // 4, 11)
+    assert np.allclose(p.sum(-1), 1, atol=1e-5)
+
+
+def test_litert_export_matches_keras(tiny_crnn, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    from ml.train_strings import export_tflite
+
+    export_tflite(tiny_crnn, tmp_path / "crnn.tflite")
+    interpreter = Interpreter(model_path=str(tmp_path / "crnn.tflite"))
+    interpreter.allocate_tensors()
+    x = normalise_line(LineSynth(*box_digits(), seed=4).line()[0])[None, ..., None]
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
+    interpreter.invoke()
+    lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    assert np.allclose(lite, tiny_crnn.predict(x, verbose=0), atol=1e-4)
