@@ -1,4 +1,6 @@
-"""The digit classifier: a compact VGG-style CNN with batch normalisation."""
+"""The digit classifier: a compact VGG-style CNN with batch normalisation; the CRNN string reader."""
+import math
+
 import keras
 from keras import layers
 
@@ -27,15 +29,12 @@ def build_model(width=32, dropout=0.3):
 
 
 def flops_per_image(model):
-    """Multiply-adds x 2 of the conv and dense layers (the rest is negligible)."""
+    """Multiply-adds x 2 of the conv and dense layers (the rest is negligible): each kernel once per output
+    position (pixel, column, or one for a plain vector)."""
     total = 0
     for layer in model.layers:
-        if isinstance(layer, layers.Conv2D):
-            kh, kw, cin, cout = layer.kernel.shape
-            _, h, w, _ = layer.output.shape
-            total += 2 * h * w * kh * kw * cin * cout
-        elif isinstance(layer, layers.Dense):
-            total += 2 * layer.kernel.shape[0] * layer.kernel.shape[1]
+        if isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Dense)):
+            total += 2 * math.prod(layer.output.shape[1:-1]) * math.prod(layer.kernel.shape)
     return int(total)
 
 

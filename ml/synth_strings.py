@@ -179,7 +179,6 @@ class LineSynth:
         if rng.random() < 0.1:
             pieces.append(self.separator(SEPARATORS[rng.integers(6)], height))
             gaps.append(rng.uniform(0.05, 0.3) * height)
-        del gaps[len(pieces) - 1:]  # keep one gap between consecutive pieces
         canvas, _ = self.compose(pieces, height, gaps)
         return crop_ink(canvas) if (canvas > 0.1).any() else canvas, label
 
