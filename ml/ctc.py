@@ -7,7 +7,8 @@ def greedy_decode(probabilities, blank=BLANK):
     """(T, classes) probabilities of one line -> (digits, [(digit, probability, first, last column)]).
 
     Take the best class per column, merge runs of the same class, drop blanks. A digit's probability is
-    the highest of its run's columns; first and last are its run's columns (for boxes).
+    the highest of its run's columns; first and last are its run's columns (for boxes: output column t
+    of the CRNN covers columns 4t to 4t + 3 of the normalised line).
     """
     best = probabilities.argmax(1)
     characters = []
