@@ -4,8 +4,8 @@ choose weights on the validation split; write the Keras model, its LiteRT export
     python -m ml.train --strings --mnist ../shared/data/mnist.npz --orand ../shared/data/orand-car-a --out var/crnn
     python -m ml.train_strings --evaluate var/crnn --orand ../shared/data/orand-car-a --split validation
 
-Run through ml.train (--strings); the evaluation reads with the LiteRT model, exported from the
-checkpoint if a stopped run left none.
+Run through ml.train (--strings); the evaluation reads with the LiteRT model, exported again from the
+checkpoint when that is newer (a stopped run).
 """
 import argparse
 import datetime
@@ -181,9 +181,10 @@ def evaluate(out, root, split):
     """Exact string accuracy of the LiteRT model on one ORAND-CAR-A split, read one line at a time."""
     from ai_edge_litert.interpreter import Interpreter
 
-    if not (out / "crnn.tflite").exists():
-        export(out)
-    interpreter = Interpreter(model_path=str(out / "crnn.tflite"))
+    lite = out / "crnn.tflite"
+    if not lite.exists() or lite.stat().st_mtime < (out / "crnn.keras").stat().st_mtime:
+        export(out)  # a stopped run leaves only the checkpoint, or one newer than the last export
+    interpreter = Interpreter(model_path=str(lite))
     interpreter.allocate_tensors()
     source, target = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
     images, labels = orand_lines(root, split)
