@@ -29,7 +29,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def stack(tmp_path, own_redis):
-    stack = Stack(tmp_path / "stack", own_redis.url, CELERY_VISIBILITY_TIMEOUT_S=5)
+    stack = Stack(tmp_path / "stack", own_redis.url, CELERY_VISIBILITY_TIMEOUT_S=5, RECOGNITION_SWEEP_EVERY_S=1,
+                  RECOGNITION_REQUEUE_AFTER_S=20)
     yield stack
     stack.stop()
 
@@ -80,6 +81,7 @@ inference.Recognizer.read = lambda self, images: time.sleep(0.5) or _read(self, 
 
 def test_killing_a_worker_mid_batch_loses_no_prediction(stack, token):
     stack.start_web()
+    stack.start_sweeper()
     sent = 60
     for _ in range(sent):  # queued before the worker starts, so that it has a backlog to hold
         assert stack.predict(token)[0] == 202
@@ -91,8 +93,10 @@ def test_killing_a_worker_mid_batch_loses_no_prediction(stack, token):
     assert left > 0, "the worker had read everything before it was killed; the test proves nothing"
 
     stack.start_worker()  # a supervisor (systemd, Kubernetes) starts it again
-    # Its messages come back after the visibility timeout (5 s here, 60 s by default) and the
-    # restore scan (every 10 s).
+    # Its unacknowledged messages come back after the visibility timeout (5 s here, 60 s by default)
+    # and the restore scan (every 10 s). A message it had popped (BRPOP) but not yet recorded as
+    # unacknowledged died with it: the sweeper queues that prediction again (after 20 s here, 120 s
+    # by default). CI once lost one so.
     try:
         wait_until(lambda: all_ended(sent), 60, "predictions stayed pending after the worker was killed")
     except AssertionError as error:
