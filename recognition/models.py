@@ -31,9 +31,17 @@ class Prediction(models.Model):
         UPLOAD = "upload", "Upload"
         API = "api", "API"
 
+    class Kind(models.TextChoices):
+        DIGIT = "digit", "One digit"
+        NUMBER = "number", "A number (several digits)"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="predictions")
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.UPLOAD)
+    kind = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.DIGIT,
+        help_text="digit: one digit, read with its ten probabilities; number: a line of digits, read left to right.",
+    )
     original_name = models.CharField(max_length=255, blank=True, help_text="The file name the client gave.")
     image = models.FileField(upload_to=image_path, max_length=255)
     thumbnail = models.FileField(upload_to=thumbnail_path, max_length=255, blank=True)
@@ -44,6 +52,16 @@ class Prediction(models.Model):
     digit = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty when no digit was found.")
     confidence = models.FloatField(null=True, blank=True)
     probabilities = models.JSONField(null=True, blank=True, help_text="Ten probabilities, for 0 to 9.")
+    # A text field, not a bounded CharField: a long line of ink may read as more digits than any bound.
+    digits = models.TextField(blank=True, help_text="For a number: the digits read, left to right; empty when none.")
+    characters = models.JSONField(
+        null=True, blank=True,
+        help_text="For a number: each digit read, left to right, with its box [x, y, width, height] in the "
+        "image's pixels and its probability.",
+    )
+    auto_accept = models.BooleanField(
+        null=True, blank=True, help_text="For a number: sure enough to be accepted without a person checking it."
+    )
     model_version = models.CharField(max_length=64, blank=True)
     timings = models.JSONField(default=dict, blank=True, help_text="Milliseconds per stage.")
     error = models.TextField(blank=True, help_text="Why reading failed, in words for the user.")
@@ -80,16 +98,19 @@ class Prediction(models.Model):
         return self.status == self.Status.PENDING
 
     @property
+    def is_number(self):
+        return self.kind == self.Kind.NUMBER
+
+    @property
     def found_no_digit(self):
-        return self.status == self.Status.DONE and self.digit is None
+        return self.status == self.Status.DONE and (not self.digits if self.is_number else self.digit is None)
 
     @property
     def is_unsure(self):
-        return (
-            self.status == self.Status.DONE
-            and self.digit is not None
-            and self.confidence < settings.RECOGNITION_UNSURE_BELOW
-        )
+        if self.status != self.Status.DONE or self.found_no_digit:
+            return False
+        # A number is unsure when its calibrated confidence is below the reader's acceptance threshold.
+        return not self.auto_accept if self.is_number else self.confidence < settings.RECOGNITION_UNSURE_BELOW
 
 
 class Heartbeat(models.Model):
