@@ -22,6 +22,7 @@ from PIL import Image
 from digitsite.errors import StorageUnavailable
 from ml.inference import get_recognizer
 from ml.preprocess import ImageError, decode_image, inspect_image
+from ml.strings import get_string_reader
 
 from .models import Heartbeat, Prediction
 from .notifications import announce_ended
@@ -93,22 +94,24 @@ def _thumbnail_png(picture):
     return buffer.getvalue()
 
 
-def create_prediction(owner, image: CheckedImage, source=Prediction.Source.UPLOAD, idempotency_key=""):
-    """Store the image, record a pending prediction and queue its reading once the row is committed.
+def create_prediction(
+    owner, image: CheckedImage, source=Prediction.Source.UPLOAD, idempotency_key="", kind=Prediction.Kind.DIGIT
+):
+    """Store the image, record a pending prediction of this kind and queue its reading once the row is committed.
 
     With an idempotency key that this owner used before, nothing new is made: the earlier
     prediction is returned, also when two requests with the key race. StorageUnavailable when the
     image cannot be stored: then there is neither a row nor a file.
     """
-    return _record(_store(owner, image, source, idempotency_key))
+    return _record(_store(owner, image, source, kind, idempotency_key))
 
 
-def create_predictions(owner, images, source=Prediction.Source.UPLOAD):
+def create_predictions(owner, images, source=Prediction.Source.UPLOAD, kind=Prediction.Kind.DIGIT):
     """create_prediction for each image, all or none: every image is stored before any row is made."""
     stored = []
     try:
         for image in images:
-            stored.append(_store(owner, image, source))
+            stored.append(_store(owner, image, source, kind))
     except StorageUnavailable:
         for prediction in stored:
             _delete_files(prediction)
@@ -116,11 +119,12 @@ def create_predictions(owner, images, source=Prediction.Source.UPLOAD):
     return [_record(prediction) for prediction in stored]
 
 
-def _store(owner, image, source, idempotency_key=""):
+def _store(owner, image, source, kind, idempotency_key=""):
     """An unsaved prediction whose image is stored."""
     prediction = Prediction(
         owner=owner,
         source=source,
+        kind=kind,
         original_name=(image.name or "")[:255],
         width=image.width,
         height=image.height,
@@ -201,26 +205,53 @@ def run_predictions(prediction_ids):
     return ended
 
 
+def _digit_outcome(reader, reading):
+    return {
+        "status": Prediction.Status.DONE, "digit": reading.digit, "confidence": reading.confidence,
+        "probabilities": reading.probabilities, "model_version": reading.model_version, "timings": reading.timings,
+    }
+
+
+def _number_outcome(reader, reading):
+    # Plain ints and floats: the outcome is also sent as JSON to the API requests waiting on it.
+    characters = [
+        {"digit": str(c.digit), "box": [int(v) for v in c.box], "confidence": float(c.confidence)}
+        for c in reading.characters
+    ]
+    # The string reader is being replaced; its version may come on the reading or the reader, or not at all.
+    version = getattr(reading, "model_version", "") or getattr(reader, "version", "")
+    return {
+        "status": Prediction.Status.DONE, "digits": reading.digits, "confidence": float(reading.confidence),
+        "auto_accept": bool(reading.auto_accept), "characters": characters, "model_version": str(version or ""),
+        "timings": reading.timings,
+    }
+
+
+def _engine(kind):
+    """What reads this kind, and how its reading becomes the prediction's fields."""
+    if kind == Prediction.Kind.NUMBER:
+        return get_string_reader(), _number_outcome
+    return get_recognizer(), _digit_outcome
+
+
 def _read(predictions):
-    """Read these predictions in one engine call, after counting the attempt; the ones this ended."""
+    """Read these predictions, one engine call per kind, after counting the attempt; the ones this ended."""
     Prediction.objects.filter(pk__in=[p.pk for p in predictions]).update(attempts=F("attempts") + 1)
-    outcomes, images, readable = [], [], []
+    outcomes, by_kind = [], {}
     for prediction in predictions:
         try:
-            images.append(read_file(prediction.image))  # StorageUnavailable is transient: the task retries
-            readable.append(prediction)
+            data = read_file(prediction.image)  # StorageUnavailable is transient: the task retries
         except FileNotFoundError:
             outcomes.append((prediction, {"status": Prediction.Status.FAILED, "error": "The stored image is missing."}))
-    readings = get_recognizer().read(images) if images else []
-    for prediction, reading in zip(readable, readings):
-        if isinstance(reading, ImageError):
-            outcomes.append((prediction, {"status": Prediction.Status.FAILED, "error": str(reading)}))
-        else:
-            outcomes.append((prediction, {
-                "status": Prediction.Status.DONE, "digit": reading.digit, "confidence": reading.confidence,
-                "probabilities": reading.probabilities, "model_version": reading.model_version,
-                "timings": reading.timings,
-            }))
+            continue
+        by_kind.setdefault(prediction.kind, []).append((prediction, data))
+    for kind, group in by_kind.items():
+        reader, outcome_of = _engine(kind)
+        for (prediction, _), reading in zip(group, reader.read([data for _, data in group])):
+            if isinstance(reading, ImageError):
+                outcomes.append((prediction, {"status": Prediction.Status.FAILED, "error": str(reading)}))
+            else:
+                outcomes.append((prediction, outcome_of(reader, reading)))
     with transaction.atomic():  # one commit for the batch
         ended = [(prediction, outcome) for prediction, outcome in outcomes if _end(prediction, outcome)]
         transaction.on_commit(lambda: announce_ended({done.pk: outcome for done, outcome in ended}))

@@ -10,6 +10,7 @@ from digitsite.batches import ReconnectSafeBatches
 
 from digitsite.errors import StorageUnavailable
 from ml.inference import get_recognizer
+from ml.strings import get_string_reader
 
 from . import services
 
@@ -22,9 +23,10 @@ GAVE_UP = "Reading this image failed on our side. Please try again."
 
 @worker_process_init.connect
 def load_the_engine(**kwargs):
-    """Load the model as each worker process starts, so that no reading waits for it; then keep
-    what start-up made out of the collector's full passes (see digitsite/wsgi.py)."""
+    """Load the models (one digit, and numbers) as each worker process starts, so that no reading
+    waits for them; then keep what start-up made out of the collector's full passes (see digitsite/wsgi.py)."""
     get_recognizer()
+    get_string_reader()
     gc.freeze()
 
 
