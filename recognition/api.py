@@ -40,7 +40,8 @@ def wait_seconds(request):
 )
 class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
                         viewsets.GenericViewSet):
-    """Your predictions: send an image, read the digit and the probability of every class."""
+    """Your predictions: send an image, read one digit with the probability of every class, or a number
+    (kind=number) with each digit's box and probability."""
 
     serializer_class = PredictionSerializer
 
@@ -74,7 +75,8 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
             payload = PredictionCreateSerializer(data=request.data)
             payload.is_valid(raise_exception=True)
             prediction = services.create_prediction(
-                request.user, payload.validated_data["image"], source=Prediction.Source.API, idempotency_key=key
+                request.user, payload.validated_data["image"], source=Prediction.Source.API, idempotency_key=key,
+                kind=payload.validated_data["kind"],
             )
         response = self._answer(selectors.wait_for_prediction(prediction, wait))
         response["Location"] = response.data["url"]

@@ -21,6 +21,18 @@ class ProbabilitiesField(serializers.JSONField):
     """The probability of each digit, 0 to 9."""
 
 
+@extend_schema_field({"type": "array", "items": {
+    "type": "object", "required": ["digit", "box", "confidence"], "properties": {
+        "digit": {"type": "string", "pattern": "^[0-9]$"},
+        "box": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4,
+                "description": "x, y, width, height in the image's pixels"},
+        "confidence": {"type": "number", "format": "float"},
+    },
+}})
+class CharactersField(serializers.JSONField):
+    """The digits of a number, left to right, each with its box and probability."""
+
+
 @extend_schema_field({"type": "object", "additionalProperties": {"type": "number", "format": "float"}})
 class TimingsField(serializers.JSONField):
     """Milliseconds per stage: decode, preprocess, infer, total."""
@@ -34,9 +46,15 @@ class PredictionSerializer(serializers.Serializer):
     id = serializers.UUIDField(read_only=True)
     url = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=Prediction.Status.choices, read_only=True)
+    kind = serializers.ChoiceField(choices=Prediction.Kind.choices, read_only=True, help_text=_help("kind"))
     digit = serializers.IntegerField(read_only=True, allow_null=True, help_text=_help("digit"))
-    confidence = serializers.FloatField(read_only=True, allow_null=True)
+    confidence = serializers.FloatField(
+        read_only=True, allow_null=True, help_text="For a number, calibrated: about this share of such readings are right."
+    )
     probabilities = ProbabilitiesField(read_only=True, allow_null=True, help_text=_help("probabilities"))
+    digits = serializers.CharField(read_only=True, help_text=_help("digits"))
+    characters = CharactersField(read_only=True, allow_null=True, help_text=_help("characters"))
+    auto_accept = serializers.BooleanField(read_only=True, allow_null=True, help_text=_help("auto_accept"))
     model_version = serializers.CharField(read_only=True)
     timings = TimingsField(read_only=True, help_text=_help("timings"))
     error = serializers.CharField(read_only=True, help_text=_help("error"))
@@ -94,6 +112,10 @@ class ImageField(serializers.Field):
 class PredictionCreateSerializer(serializers.Serializer):
     image = ImageField(help_text="The image: a file in multipart, or a base64 string in JSON.")
     name = serializers.CharField(required=False, max_length=255, help_text="A file name to keep with it.")
+    kind = serializers.ChoiceField(
+        choices=Prediction.Kind.choices, default=Prediction.Kind.DIGIT,
+        help_text="digit (the default): one digit; number: a line of several digits, read left to right.",
+    )
 
     def validate(self, attrs):
         image = attrs["image"]
@@ -109,7 +131,8 @@ class PredictionCreateSerializer(serializers.Serializer):
 class PredictionFilterSerializer(serializers.Serializer):
     """The list's query parameters, as selectors.predictions_of takes them."""
 
-    digit = serializers.IntegerField(required=False, min_value=0, max_value=9)
+    digit = serializers.IntegerField(required=False, min_value=0, max_value=9, help_text="The digit read (kind digit).")
+    kind = serializers.ChoiceField(choices=Prediction.Kind.choices, required=False)
     status = serializers.ChoiceField(choices=Prediction.Status.choices, required=False)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
