@@ -37,14 +37,24 @@ class MultipleImageField(forms.FileField):
 class UploadForm(forms.Form):
     images = MultipleImageField(
         label="Images",
-        help_text="PNG, JPEG, GIF, BMP, TIFF or WebP; one digit per image.",
+        help_text="PNG, JPEG, GIF, BMP, TIFF or WebP; one digit, or one line of digits, per image.",
         widget=MultipleFileInput(attrs={"accept": "image/*"}),
+    )
+    kind = forms.ChoiceField(
+        label="Each image holds",
+        choices=Prediction.Kind.choices,
+        initial=Prediction.Kind.DIGIT,
+        required=False,  # forms and scripts from before kinds existed send none: they meant one digit
+        widget=forms.RadioSelect,
     )
     source = forms.ChoiceField(
         choices=[(Prediction.Source.UPLOAD, "Upload"), (Prediction.Source.DRAWING, "Drawing")],
         initial=Prediction.Source.UPLOAD,
         widget=forms.HiddenInput,
     )
+
+    def clean_kind(self):
+        return self.cleaned_data["kind"] or Prediction.Kind.DIGIT
 
 
 class HistoryFilterForm(forms.Form):
@@ -54,6 +64,7 @@ class HistoryFilterForm(forms.Form):
         empty_value=None,
         required=False,
     )
+    kind = forms.ChoiceField(choices=[("", "Digits and numbers")] + Prediction.Kind.choices, required=False)
     status = forms.ChoiceField(choices=[("", "Any status")] + Prediction.Status.choices, required=False)
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

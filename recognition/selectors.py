@@ -9,10 +9,12 @@ from .models import Heartbeat, Prediction
 from .notifications import wait_for_end
 
 
-def predictions_of(user, *, digit=None, status=None, date_from=None, date_to=None):
+def predictions_of(user, *, digit=None, kind=None, status=None, date_from=None, date_to=None):
     queryset = Prediction.objects.filter(owner=user)
-    if digit is not None:
+    if digit is not None:  # a single digit read; numbers keep theirs in ``digits``
         queryset = queryset.filter(digit=digit)
+    if kind:
+        queryset = queryset.filter(kind=kind)
     if status:
         queryset = queryset.filter(status=status)
     if date_from:

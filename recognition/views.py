@@ -65,7 +65,8 @@ class UploadView(LoginRequiredMixin, View):
             return render(request, template, {"form": form}, status=400)
         try:
             predictions = services.create_predictions(
-                request.user, form.cleaned_data["images"], source=form.cleaned_data["source"]
+                request.user, form.cleaned_data["images"], source=form.cleaned_data["source"],
+                kind=form.cleaned_data["kind"],
             )
         except StorageUnavailable as error:
             form.add_error("images", str(error))

@@ -6,7 +6,9 @@
   const strokes = [];
   let current = null;
 
-  function lineWidth() { return canvas.width / 20; }
+  // A square for one digit, a strip for a line of them; strokes as thick either way.
+  const shapes = { digit: [560, 560], number: [1120, 280] };
+  function lineWidth() { return Math.min(canvas.width, canvas.height) / 20; }
 
   function redraw() {
     ctx.fillStyle = "#fff";
@@ -49,6 +51,16 @@
     canvas.addEventListener(type, () => { current = null; });
   }
 
+  function shape(kind) {
+    [canvas.width, canvas.height] = shapes[kind];
+    document.getElementById("draw-card").classList.toggle("wide", kind === "number");
+    strokes.length = 0;
+    redraw();
+  }
+  for (const radio of document.querySelectorAll("input[name=kind]")) {
+    radio.addEventListener("change", () => shape(radio.value));
+  }
+
   document.getElementById("undo").addEventListener("click", () => { strokes.pop(); redraw(); });
   document.getElementById("clear").addEventListener("click", () => { strokes.length = 0; redraw(); });
 
@@ -66,5 +78,6 @@
     }, "image/png");
   });
 
-  redraw();
+  // The choice as the page came (a form sent back with an error, or restored by the back button).
+  shape(document.querySelector("input[name=kind]:checked").value);
 })();
