@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageDraw
 from rest_framework.authtoken.models import Token
 
 from accounts.tests.factories import make_user, token_api_client
@@ -67,6 +67,28 @@ def png(image):
 
 def blank_png(size=(280, 280)):
     return png(Image.new("L", size, 255))
+
+
+def number_png():
+    """A line of three digits drawn with strokes, 1 0 7, as a pen would: a number to read."""
+    image = Image.new("L", (360, 120), 255)
+    draw = ImageDraw.Draw(image)
+    draw.line([(40, 20), (40, 100)], fill=0, width=10)
+    draw.ellipse([100, 20, 160, 100], outline=0, width=10)
+    draw.line([(220, 25), (280, 25), (240, 100)], fill=0, width=10)
+    return png(image)
+
+
+def assert_read_left_to_right(digits, characters, width, height):
+    """A number read: some digits, one character each, in order, each box inside the image and to the
+    right of the one before."""
+    assert digits and [c["digit"] for c in characters] == list(digits)
+    lefts = [c["box"][0] for c in characters]
+    assert lefts == sorted(lefts) and len(set(lefts)) == len(lefts)
+    for c in characters:
+        x, y, w, h = c["box"]
+        assert 0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= width and y + h <= height
+        assert 0 <= c["confidence"] <= 1
 
 
 def stored_files(media_root):

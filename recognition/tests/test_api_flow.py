@@ -8,7 +8,8 @@ from PIL import Image
 
 from recognition.models import Prediction
 
-from .test_api import detail, send
+from .conftest import assert_read_left_to_right, number_png
+from .test_api import LIST, detail, send
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -50,3 +51,30 @@ def test_an_image_the_engine_cannot_read_is_answered_failed_with_the_reason(api,
     answer = response.json()
     assert answer["status"] == "failed" and "colour format" in answer["error"]
     assert api.get(answer["url"]).json() == answer
+
+
+def send_number(api, **extra):
+    image = io.BytesIO(number_png())
+    image.name = "number.png"
+    return api.post(LIST, {"image": image, "kind": "number"}, format="multipart", **extra)
+
+
+def test_a_number_sent_with_wait_is_answered_with_its_digits_and_boxes(api, celery_worker):
+    response = send_number(api, QUERY_STRING="wait=10")
+    assert response.status_code == 200, response.json()
+    answer = response.json()
+    assert (answer["status"], answer["kind"], answer["digit"], answer["probabilities"]) == ("done", "number", None, None)
+    assert_read_left_to_right(answer["digits"], answer["characters"], answer["width"], answer["height"])
+    assert isinstance(answer["auto_accept"], bool) and 0 <= answer["confidence"] <= 1
+    # The outcome came through Redis rather than from the row: it must be what the row holds.
+    assert api.get(detail(answer["id"])).json() == answer
+
+
+def test_digits_and_numbers_sent_together_are_each_read_as_asked(api, celery_worker):
+    # Sent without waiting, so that the worker may take them in one batch.
+    ids = [send(api, "scan_3.jpg").json()["id"], send_number(api).json()["id"], send(api, "canvas_7.png").json()["id"]]
+    answers = [api.get(detail(pk), QUERY_STRING="wait=10").json() for pk in ids]
+    assert [(a["status"], a["kind"], a["digit"]) for a in answers] == [
+        ("done", "digit", 3), ("done", "number", None), ("done", "digit", 7)
+    ]
+    assert answers[1]["digits"] and answers[0]["digits"] == answers[2]["digits"] == ""

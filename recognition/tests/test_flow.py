@@ -5,13 +5,13 @@ from django.urls import reverse
 
 from recognition.models import Prediction
 
-from .conftest import blank_png, sample, upload, wait_until_done
+from .conftest import assert_read_left_to_right, blank_png, number_png, sample, upload, wait_until_done
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def post_images(client, *files, source="upload"):
-    return client.post(reverse("upload"), {"images": list(files), "source": source})
+def post_images(client, *files, source="upload", **fields):
+    return client.post(reverse("upload"), {"images": list(files), "source": source, **fields})
 
 
 def test_a_drawing_is_read_and_shown_with_all_probabilities(owner_client, celery_worker):
@@ -59,3 +59,20 @@ def test_the_result_panel_fills_in_when_the_task_is_done(owner_client, celery_wo
     panel = owner_client.get(reverse("prediction-panel", args=[prediction.pk])).content.decode()
     assert 'data-status="done"' in panel
     assert '<span class="digit" id="digit">4</span>' in panel
+
+
+@pytest.mark.parametrize("source", ["upload", "drawing"])
+def test_a_number_is_read_and_shown_with_each_digits_box(owner_client, celery_worker, source):
+    response = post_images(owner_client, upload("number.png", number_png()), source=source, kind="number")
+    prediction = Prediction.objects.get()
+    assert (prediction.kind, prediction.source) == (Prediction.Kind.NUMBER, source)
+
+    done = wait_until_done(prediction.pk)
+    assert done.status == Prediction.Status.DONE, done.error
+    assert_read_left_to_right(done.digits, done.characters, done.width, done.height)
+    page = owner_client.get(response["Location"]).content.decode()
+    assert f'<span class="digits" id="digits">{done.digits}</span>' in page
+    figure = page.split("<figure", 1)[1].split("</figure>", 1)[0]
+    assert figure.count('<svg class="box"') == len(done.digits)
+    history = owner_client.get(reverse("history")).content.decode()
+    assert f'<span class="history-digit">{done.digits}</span>' in history
