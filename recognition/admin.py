@@ -5,7 +5,9 @@ from .models import Prediction
 
 @admin.register(Prediction)
 class PredictionAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "source", "kind", "status", "digit", "digits", "confidence", "model_version", "created_at")
+    list_display = (
+        "id", "owner", "source", "kind", "status", "digit", "digits", "confidence", "model_version", "created_at"
+    )
     list_filter = ("status", "kind", "source", "digit", "model_version")
     search_fields = ("id", "owner__email", "original_name")
     # The files stay out of the admin: they are served only by the owner-checked views.
