@@ -64,7 +64,7 @@ class HistoryFilterForm(forms.Form):
         empty_value=None,
         required=False,
     )
-    kind = forms.ChoiceField(choices=[("", "Digits and numbers")] + Prediction.Kind.choices, required=False)
+    kind = forms.ChoiceField(choices=[("", "Any kind")] + Prediction.Kind.choices, required=False)
     status = forms.ChoiceField(choices=[("", "Any status")] + Prediction.Status.choices, required=False)
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))

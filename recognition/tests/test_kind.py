@@ -161,7 +161,7 @@ def test_a_drawing_without_a_kind_is_one_digit(owner_client):
 
 
 def test_the_pages_refuse_an_unknown_kind(owner_client, media_root):
-    for source, heading in (("upload", "Upload images"), ("drawing", "Draw a digit")):
+    for source, heading in (("upload", "<h1>Upload images</h1>"), ("drawing", "<h1>Draw a digit or a number</h1>")):
         image = io.BytesIO(number_png())
         image.name = "number.png"
         response = owner_client.post(reverse("upload"), {"images": [image], "kind": "letters", "source": source})
