@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, make_user
+from recognition.models import Prediction
 
-from .conftest import SAMPLES
+from .conftest import SAMPLES, number_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -120,3 +121,53 @@ def test_drop_several_images_preview_them_and_send_them(live_server, page, celer
     page.wait_for_url("**/predictions/")
     assert "2 images are being read" in page.content()
     page.wait_for_function("document.querySelectorAll('.history-item').length === 2")
+
+
+def test_upload_a_number_and_see_each_digit_boxed_over_the_image(live_server, page, celery_worker, tmp_path):
+    log_in(page, live_server, "numbers@example.com")
+    page.goto(live_server.url + "/upload/")
+    page.get_by_label("A number (several digits)").check()
+    (tmp_path / "amount.png").write_bytes(number_png())
+    page.locator("input[type=file]").set_input_files(str(tmp_path / "amount.png"))
+    page.get_by_role("button", name="Read them").click()
+    page.locator("#digits").wait_for(timeout=15_000)
+    digits = page.locator("#digits").inner_text()
+    assert digits
+    expect(page.locator(".characters .bar")).to_have_count(len(digits))
+    # The boxes lie over the image, scaled with it, left to right.
+    boxes = page.locator(".result-image .boxes .box rect")
+    expect(boxes).to_have_count(len(digits))
+    image = page.locator(".result-image img").bounding_box()
+    placed = [boxes.nth(i).bounding_box() for i in range(len(digits))]
+    for box in placed:
+        assert image["x"] <= box["x"] and box["x"] + box["width"] <= image["x"] + image["width"] + 1
+        assert image["y"] <= box["y"] and box["y"] + box["height"] <= image["y"] + image["height"] + 1
+    assert [box["x"] for box in placed] == sorted(box["x"] for box in placed)
+
+    page.goto(live_server.url + "/predictions/")
+    assert page.locator(".history-digit").inner_text() == digits
+
+
+def test_draw_several_digits_on_a_wide_pad(live_server, page, celery_worker):
+    log_in(page, live_server, "several@example.com")
+    page.goto(live_server.url + "/draw/")
+    page.wait_for_load_state()
+    pad = page.locator("#pad")
+    assert pad.get_attribute("width") == pad.get_attribute("height")
+    page.get_by_label("Several digits").check()
+    box = pad.bounding_box()
+    assert box["width"] > 3 * box["height"]
+
+    def stroke(*points):
+        page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
+        page.mouse.up()
+
+    stroke((0.2, 0.15), (0.2, 0.85))  # a 1
+    stroke((0.35, 0.15), (0.5, 0.15), (0.42, 0.85))  # a 7
+    page.get_by_role("button", name="Read it").click()
+    page.locator("#digits").wait_for(timeout=15_000)
+    assert page.locator("#digits").inner_text()
+    assert Prediction.objects.get().kind == Prediction.Kind.NUMBER
