@@ -59,6 +59,7 @@ MIN_CONTRAST = 0.12  # weakest ink/background difference that counts as a digit 
 NOISE_FLOOR = 0.25  # ink fainter than this fraction of the strongest stroke is background
 SPECK_FRACTION = 0.05  # blobs smaller than this fraction of the largest are dust or noise
 LINE_SPAN, LINE_ASPECT = 0.9, 8  # ink across 90% of the image width, 8x wider than high, is a line
+SCAN_SIDE = 512  # images up to this size are scans or crops, read against a smooth paper; larger ones are photos
 PAPER_SIDE = 256  # the sheet and its lighting are found on a copy reduced to about this size
 EDGE = 0.1  # change of log level per pixel of that copy, in any colour, that is an edge (paper on desk, ink)
 SHEET_OPENING = 0.06  # bits of the desk narrower than this share of the photo's longer side are cut off the sheet
@@ -265,14 +266,41 @@ def _ink(gray, image=None):
         left, top, right, bottom = gray.point(((table > 0) * 255).tolist()).getbbox()  # ints: Pillow rounds each
         ink = table[pixels[top:bottom, left:right]]
         width, rim = pixels.shape[1], None
+    elif max(gray.size) <= SCAN_SIDE:
+        found = _scan_ink(pixels, dark_ink)
+        if found is None:
+            return None
+        ink, (top, left) = found
+        width, rim = pixels.shape[1], None
     else:
         found = _flattened_ink(gray, image)
         if found is None:
             return None
         ink, (top, left), width, rim = found
     ink = _drop_lines_and_specks(ink, width, rim)
+    if not ink.any():  # it was all a ruled line
+        return None
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1], (top + int(rows[0]), left + int(cols[0]))
+
+
+def _scan_ink(pixels, dark_ink):
+    """Ink of a small scan or crop (contrast to a smooth model of the uneven paper, normalised) cropped to
+    the ink, and the crop's (top, left)."""
+    lum = pixels.astype(np.float32) / 255.0
+    signal = 1.0 - lum if dark_ink else lum
+    background = _surface(signal)
+    ink = signal - background
+    if dark_ink:
+        ink /= np.maximum(1.0 - background, 0.05)  # illumination scales dark ink's contrast
+    # Peak of 2x2 block means, so that single hot pixels do not count as ink.
+    h, w = (side // 2 * 2 for side in ink.shape)
+    peak = ink[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).max()
+    if peak < MIN_CONTRAST:
+        return None
+    ink = np.clip((ink / peak - NOISE_FLOOR) / (1.0 - NOISE_FLOOR), 0.0, 1.0)
+    top, left = np.flatnonzero(ink.any(axis=1))[0], np.flatnonzero(ink.any(axis=0))[0]
+    return _crop_to_ink(ink), (int(top), int(left))
 
 
 def _flattened_ink(gray, image):
@@ -282,7 +310,7 @@ def _flattened_ink(gray, image):
     factor = max(1, -(-max(gray.size) // PAPER_SIDE))
     colour = image is not None and image.mode in ("RGB", "CMYK", "YCbCr") and _reduce(image).size == gray.size
     small = _reduce(image).reduce(factor).convert("RGB") if colour else gray.reduce(factor)
-    sheet, paper = _sheet(np.asarray(small, np.float32).reshape(small.height, small.width, -1) / 255, factor)
+    sheet, paper = _sheet(np.asarray(small, np.float32).reshape(small.height, small.width, -1) / 255)
     unknown = sheet & ~paper  # the ink is here, if anywhere
     if not unknown.any():
         return None
@@ -328,8 +356,8 @@ def _flattened_ink(gray, image):
             (sheet_cols[-1] + 1 - sheet_cols[0]) * factor, rim)
 
 
-def _sheet(rgb, factor):
-    """Where the sheet of paper is in a photo reduced by ``factor``, (h, w, channels) in [0, 1], and which parts of it
+def _sheet(rgb):
+    """Where the sheet of paper is in a reduced photo, (h, w, channels) in [0, 1], and which parts of it
     show the paper itself: calm, large regions, not ink. Both boolean (h, w).
 
     Light and shadow multiply the level, so in logarithms they add a smooth term: the sheet is the region
@@ -346,17 +374,15 @@ def _sheet(rgb, factor):
         return everywhere, calm
     sizes = np.bincount(regions.ravel())
     largest = 1 + int(np.argmax(ndimage.sum(rgb.mean(axis=2), regions, range(1, count + 1))))
+    main = regions == largest
+    filled = ndimage.binary_fill_holes(main)
     sheet = everywhere
-    # A photo, reduced, and not a crop or small scan, whose paper texture would break the sheet up.
-    if factor > 1 and MIN_SHEET * calm.size <= sizes[largest] < calm.size:
+    if MIN_SHEET * calm.size <= sizes[largest] < calm.size:
         # Less the bits of desk alike enough to join it across its edge (a pale key beside the sheet): an
         # opening by a disc removes what is narrower than the disc.
-        region = ndimage.binary_fill_holes(regions == largest)
         radius = SHEET_OPENING * max(calm.shape)
-        core = ndimage.distance_transform_edt(region) > radius
-        if core.any():
-            region = ndimage.distance_transform_edt(~core) <= radius
-        points = np.argwhere(region)
+        core = ndimage.distance_transform_edt(filled) > radius
+        points = np.argwhere(ndimage.distance_transform_edt(~core) <= radius if core.any() else filled)
         try:
             corners = points[ConvexHull(points).vertices]
         except QhullError:  # all in a line
@@ -366,9 +392,39 @@ def _sheet(rgb, factor):
             ImageDraw.Draw(hull).polygon([(x, y) for y, x in corners], fill=1)
             # One pixel in from the sheet's edge, where the desk blurs into it; not at the photo's edge.
             sheet = ndimage.binary_erosion(np.asarray(hull), border_value=1)
+    # Paper: the main region, and other large calm ones (beyond a shadow's sharper edge), but not those
+    # enclosed by the main region, which are the insides of thick strokes or of loops.
     big = sizes >= MIN_PAPER * np.count_nonzero(sheet)
     big[0] = False
-    return sheet, sheet & big[regions]
+    return sheet, sheet & (main | (big[regions] & ~filled))
+
+
+def _surface(signal, grid=48):
+    """Smooth paper level under the ink: a quadratic surface fitted to background pixels.
+
+    A quadratic follows the light falloff of a phone photo or scan, and fitting it only
+    to pixels away from the ink keeps thick strokes from being mistaken for paper.
+    """
+    scale = np.float32(max(signal.shape))
+    step = max(1, max(signal.shape) // grid)
+    sample = signal[::step, ::step]
+    ys, xs = np.mgrid[0: signal.shape[0]: step, 0: signal.shape[1]: step] / scale
+    terms = np.stack(np.broadcast_arrays(*_quadratic(ys, xs)), axis=-1)
+    level = np.zeros_like(sample)
+    for _ in range(2):  # refit once, after the first fit has found the uneven paper
+        residual = sample - level
+        # At or below the midpoint, so that an even image keeps all its pixels as paper.
+        paper = residual <= (np.median(residual) + residual.max()) / 2
+        # Least squares, not the normal equations: paper on a single row or column leaves the quadratic
+        # undetermined, and lstsq then takes the smallest solution instead of failing on a singular matrix.
+        coeffs = np.linalg.lstsq(terms[paper], sample[paper], rcond=None)[0]
+        level = terms @ coeffs
+    ys, xs = (axis / scale for axis in np.ogrid[: signal.shape[0], : signal.shape[1]])
+    return sum(np.float32(c) * term for c, term in zip(coeffs, _quadratic(ys, xs)))
+
+
+def _quadratic(ys, xs):
+    return np.float32(1.0), xs, ys, xs * xs, xs * ys, ys * ys
 
 
 def _background(level, paper):
