@@ -367,13 +367,13 @@ def _sheet(rgb):
     """
     log = ndimage.gaussian_filter(np.log(rgb + 0.02), (1, 1, 0))
     gy, gx = np.gradient(log, axis=(0, 1)) if min(log.shape[:2]) > 1 else (np.zeros_like(log),) * 2
-    calm = np.hypot(gy, gx).max(axis=2) < EDGE
+    calm = (gy * gy + gx * gx).max(axis=2) < EDGE * EDGE
     regions, count = ndimage.label(calm)
     everywhere = np.ones(calm.shape, bool)
     if not count:
         return everywhere, calm
     sizes = np.bincount(regions.ravel())
-    largest = 1 + int(np.argmax(ndimage.sum(rgb.mean(axis=2), regions, range(1, count + 1))))
+    largest = 1 + int(np.argmax(np.bincount(regions.ravel(), rgb.mean(axis=2).ravel())[1:]))
     main = regions == largest
     filled = ndimage.binary_fill_holes(main)
     sheet = everywhere
@@ -382,7 +382,8 @@ def _sheet(rgb):
         # opening by a disc removes what is narrower than the disc.
         radius = SHEET_OPENING * max(calm.shape)
         core = ndimage.distance_transform_edt(filled) > radius
-        points = np.argwhere(ndimage.distance_transform_edt(~core) <= radius if core.any() else filled)
+        region = ndimage.distance_transform_edt(~core) <= radius if core.any() else filled
+        points = np.argwhere(region & ~ndimage.binary_erosion(region))  # its outline has the same hull
         try:
             corners = points[ConvexHull(points).vertices]
         except QhullError:  # all in a line
