@@ -6,12 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
-from ml import evaluate
+from ml import evaluate, fuzz
 from ml.inference import get_recognizer
 from ml.photos import _shadow, compose, photo_sample
+from ml.preprocess import SCAN_SIDE, ink_map, prepare
 from ml.tests.synth import draw_digit, encode
+from ml.tests.test_properties import PROPERTIES, assert_mnist_form
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SIZE = (800, 600)  # small for speed, but larger than preprocess.SCAN_SIDE: read as a photo
@@ -92,3 +96,17 @@ def test_evaluate_photos_cli(digits, tmp_path, capsys):
     figures = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert figures["images"] == 3 and figures["accuracy"] == 1.0
     assert figures["blank"] == figures["confidently_wrong"] == 0.0
+
+
+@PROPERTIES
+@given(pixels=fuzz.patterns(), tint=st.tuples(fuzz.LEVELS, fuzz.LEVELS, fuzz.LEVELS), side=st.integers(SCAN_SIDE + 1, 1024))
+def test_any_photo_sized_pattern_gives_a_digit_in_the_image_or_none(pixels, tint, side):
+    """The fuzzer's patterns (rows, boxes, gradients, noise), in colour and scaled up to a photo's size."""
+    image = Image.fromarray(np.round(pixels[..., None] * np.array(tint) * 255).astype(np.uint8))
+    scale = side / max(image.size)
+    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+    found = ink_map(image)
+    if found is not None:
+        ink, (top, left) = found
+        assert ink.any() and top + ink.shape[0] <= image.height and left + ink.shape[1] <= image.width
+    assert_mnist_form(prepare(image))
