@@ -3,7 +3,8 @@
 MNIST digits are light ink on black, anti-aliased, scaled so the longer side of
 the ink fits a 20 px box and placed in 28x28 with the centre of mass at (14, 14).
 ``prepare`` maps canvas drawings, photos and scans to that form: it composites
-transparency, finds the polarity, flattens uneven lighting, normalises the
+transparency, finds the polarity, in a photo finds the sheet of paper and leaves
+out the desk around it, flattens uneven lighting and shadows, normalises the
 contrast, removes faint noise and specks, crops to the ink, evens out the stroke
 width and centres by mass. ``decode_image`` turns bytes into a Pillow image or
 raises ``ImageError`` with a sentence a person can read.
@@ -303,12 +304,73 @@ def _scan_ink(pixels, dark_ink):
     return _crop_to_ink(ink), (int(top), int(left))
 
 
+def _drop_lines_and_specks(ink, image_width, rim=None):
+    """Remove ruled lines, form baselines and specks of dust or noise from the ink, and marks that touch
+    ``rim`` (the sheet's edge in a photo, boolean like ink): the desk, and the edge itself."""
+    if ink.shape[1] >= LINE_SPAN * image_width:
+        # Rows inked across the image are a ruled line; where a stroke crosses it, the
+        # stroke continues, so bridge the line with what lies both above and below it.
+        ruled, _ = ndimage.label((ink > 0).mean(axis=1) >= LINE_SPAN)
+        for (rows,) in ndimage.find_objects(ruled):
+            if (rows.stop - rows.start) * LINE_ASPECT <= image_width:
+                above = ink[rows.start - 1] if rows.start > 0 else 0.0
+                below = ink[rows.stop] if rows.stop < len(ink) else 0.0
+                ink[rows] = np.minimum(above, below)
+
+    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
+    if count > 1:
+        sizes = np.bincount(labels.ravel())
+        sizes[0] = 0
+        edge = np.zeros(count + 1, bool)
+        if rim is not None:
+            edge[np.unique(labels[rim])] = True
+            edge[0] = False
+        # Specks are small beside the largest mark off the sheet's edge (any mark, if all touch it).
+        drop = sizes < SPECK_FRACTION * (sizes if edge[1:].all() else np.where(edge, 0, sizes)).max()
+        drop |= edge
+        # Lines that are detached, thin and nearly as wide as the image, even if slanted.
+        for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
+            height, width = rows.stop - rows.start, cols.stop - cols.start
+            drop[label] |= width >= LINE_SPAN * image_width and height * LINE_ASPECT <= width
+        if not drop[1:].all():
+            ink[drop[labels]] = 0.0
+    return ink
+
+
+def _surface(signal, grid=48):
+    """Smooth paper level under the ink: a quadratic surface fitted to background pixels.
+
+    A quadratic follows the light falloff of a phone photo or scan, and fitting it only
+    to pixels away from the ink keeps thick strokes from being mistaken for paper.
+    """
+    scale = np.float32(max(signal.shape))
+    step = max(1, max(signal.shape) // grid)
+    sample = signal[::step, ::step]
+    ys, xs = np.mgrid[0: signal.shape[0]: step, 0: signal.shape[1]: step] / scale
+    terms = np.stack(np.broadcast_arrays(*_quadratic(ys, xs)), axis=-1)
+    level = np.zeros_like(sample)
+    for _ in range(2):  # refit once, after the first fit has found the uneven paper
+        residual = sample - level
+        # At or below the midpoint, so that an even image keeps all its pixels as paper.
+        paper = residual <= (np.median(residual) + residual.max()) / 2
+        # Least squares, not the normal equations: paper on a single row or column leaves the quadratic
+        # undetermined, and lstsq then takes the smallest solution instead of failing on a singular matrix.
+        coeffs = np.linalg.lstsq(terms[paper], sample[paper], rcond=None)[0]
+        level = terms @ coeffs
+    ys, xs = (axis / scale for axis in np.ogrid[: signal.shape[0], : signal.shape[1]])
+    return sum(np.float32(c) * term for c, term in zip(coeffs, _quadratic(ys, xs)))
+
+
+def _quadratic(ys, xs):
+    return np.float32(1.0), xs, ys, xs * xs, xs * ys, ys * ys
+
+
 def _flattened_ink(gray, image):
-    """Ink of a photo or scan: contrast to the paper's level (lit, shaded or in shadow), normalised, within
+    """Ink of a photo: contrast to the paper's level (lit, shaded or in shadow), normalised, within
     the sheet, cropped to the ink; the crop's (top, left), the sheet's width, and where the crop meets the
     sheet's edge inside the photo (boolean, or None when the sheet is the whole photo)."""
     factor = max(1, -(-max(gray.size) // PAPER_SIDE))
-    colour = image is not None and image.mode in ("RGB", "CMYK", "YCbCr") and _reduce(image).size == gray.size
+    colour = image is not None and image.mode in ("RGB", "CMYK", "YCbCr")
     small = _reduce(image).reduce(factor).convert("RGB") if colour else gray.reduce(factor)
     sheet, paper = _sheet(np.asarray(small, np.float32).reshape(small.height, small.width, -1) / 255)
     unknown = sheet & ~paper  # the ink is here, if anywhere
@@ -400,34 +462,6 @@ def _sheet(rgb):
     return sheet, sheet & (main | (big[regions] & ~filled))
 
 
-def _surface(signal, grid=48):
-    """Smooth paper level under the ink: a quadratic surface fitted to background pixels.
-
-    A quadratic follows the light falloff of a phone photo or scan, and fitting it only
-    to pixels away from the ink keeps thick strokes from being mistaken for paper.
-    """
-    scale = np.float32(max(signal.shape))
-    step = max(1, max(signal.shape) // grid)
-    sample = signal[::step, ::step]
-    ys, xs = np.mgrid[0: signal.shape[0]: step, 0: signal.shape[1]: step] / scale
-    terms = np.stack(np.broadcast_arrays(*_quadratic(ys, xs)), axis=-1)
-    level = np.zeros_like(sample)
-    for _ in range(2):  # refit once, after the first fit has found the uneven paper
-        residual = sample - level
-        # At or below the midpoint, so that an even image keeps all its pixels as paper.
-        paper = residual <= (np.median(residual) + residual.max()) / 2
-        # Least squares, not the normal equations: paper on a single row or column leaves the quadratic
-        # undetermined, and lstsq then takes the smallest solution instead of failing on a singular matrix.
-        coeffs = np.linalg.lstsq(terms[paper], sample[paper], rcond=None)[0]
-        level = terms @ coeffs
-    ys, xs = (axis / scale for axis in np.ogrid[: signal.shape[0], : signal.shape[1]])
-    return sum(np.float32(c) * term for c, term in zip(coeffs, _quadratic(ys, xs)))
-
-
-def _quadratic(ys, xs):
-    return np.float32(1.0), xs, ys, xs * xs, xs * ys, ys * ys
-
-
 def _background(level, paper):
     """The paper's level everywhere: the (smoothed) level where the paper shows, and elsewhere, under
     the ink, the mean of the paper around, weighted by nearness (normalised convolution)."""
@@ -447,39 +481,6 @@ def _background(level, paper):
 
     around = blurred(np.where(paper, smooth, 0)) / np.maximum(blurred(paper), 1e-6)
     return np.where(paper, smooth, around).astype(np.float32)
-
-
-def _drop_lines_and_specks(ink, image_width, rim=None):
-    """Remove ruled lines, form baselines and specks of dust or noise from the ink, and marks that touch
-    ``rim`` (the sheet's edge in a photo, boolean like ink): the desk, and the edge itself."""
-    if ink.shape[1] >= LINE_SPAN * image_width:
-        # Rows inked across the image are a ruled line; where a stroke crosses it, the
-        # stroke continues, so bridge the line with what lies both above and below it.
-        ruled, _ = ndimage.label((ink > 0).mean(axis=1) >= LINE_SPAN)
-        for (rows,) in ndimage.find_objects(ruled):
-            if (rows.stop - rows.start) * LINE_ASPECT <= image_width:
-                above = ink[rows.start - 1] if rows.start > 0 else 0.0
-                below = ink[rows.stop] if rows.stop < len(ink) else 0.0
-                ink[rows] = np.minimum(above, below)
-
-    labels, count = ndimage.label(ink > 0, structure=np.ones((3, 3)))
-    if count > 1:
-        sizes = np.bincount(labels.ravel())
-        sizes[0] = 0
-        edge = np.zeros(count + 1, bool)
-        if rim is not None:
-            edge[np.unique(labels[rim])] = True
-            edge[0] = False
-        # Specks are small beside the largest mark off the sheet's edge (any mark, if all touch it).
-        drop = sizes < SPECK_FRACTION * (sizes if edge.all() else np.where(edge, 0, sizes)).max()
-        drop |= edge
-        # Lines that are detached, thin and nearly as wide as the image, even if slanted.
-        for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
-            height, width = rows.stop - rows.start, cols.stop - cols.start
-            drop[label] |= width >= LINE_SPAN * image_width and height * LINE_ASPECT <= width
-        if not drop[1:].all():
-            ink[drop[labels]] = 0.0
-    return ink
 
 
 def _crop_to_ink(ink):
