@@ -493,7 +493,7 @@ def _fit_box(crop):
     high = _resize(crop, BOX * HIGH_RES / max(crop.shape))
     width = _stroke_width(high) / HIGH_RES
     if not STROKE_RANGE[0] <= width <= STROKE_RANGE[1]:
-        radius = int(round(abs(STROKE_TARGET - width) * HIGH_RES / 2))
+        radius = round(abs(STROKE_TARGET - width) * HIGH_RES / 2)
         morph = ndimage.grey_dilation if width < STROKE_RANGE[0] else ndimage.grey_erosion
         # A square window is separable, hence fast; the padding leaves room to grow.
         adjusted = morph(np.pad(high, radius), size=2 * radius + 1)
