@@ -2,6 +2,7 @@
 
     python -m ml.evaluate [--mnist PATH] [--json] [--keras] [--orand DIR]
     python -m ml.evaluate --strings DIR [--split test] [--json]
+    python -m ml.evaluate --photos DIR [--json]
 
 Prints accuracy, per-class precision/recall/F1 and the confusion matrix, and saves
 the confusion matrix as a PNG. By default the LiteRT export that the platform
@@ -14,6 +15,10 @@ one file at a time from its bytes, and prints exact string accuracy, accuracy by
 auto-accepted at the default threshold and its accuracy, the expected calibration error and the time per
 field; it saves a reliability diagram and an accepted-share-versus-accuracy curve as PNG. --split takes
 only that split of ORAND-CAR-A (ml/splits/orand-car-a.json).
+
+--photos reads every image of DIR (images/, labels.csv of file,digits with one digit each, as ml.photos
+writes) with the single-digit engine from its bytes, and prints the accuracy, the share answered blank ("no
+digit found") and the share confidently wrong (a wrong digit with confidence >= 0.9).
 """
 import argparse
 import io
@@ -27,6 +32,8 @@ from ml.data import load_mnist, orand_crops, orand_split, read_labels
 from ml.inference import MODEL_DIR, Recognizer
 
 ECE_BINS = 10
+CONFIDENT = 0.9  # a wrong answer at or above this confidence is "confidently wrong"
+PHOTO_BATCH = 16
 
 
 def confusion_matrix(labels, predictions):
@@ -87,6 +94,43 @@ def read_orand(recognizer, root):
     digits = [reading.digit for reading in recognizer.read(uploads)]
     return {"accuracy": float(np.mean([d == label for d, label in zip(digits, labels)])),
             "images": len(labels), "blank": digits.count(None)}
+
+
+def read_photos(recognizer, root):
+    """The single-digit engine on photos (root/images, root/labels.csv), from their bytes; figures as a dict."""
+    from tqdm import tqdm
+
+    labels = read_labels(root)
+    names = sorted(labels)
+    if any(len(labels[name]) != 1 for name in names):
+        raise SystemExit(f"{root}: --photos needs one digit per image; read lines of digits with --strings")
+    readings = []
+    with tqdm(total=len(names), desc="photos", unit="photo") as progress:
+        for start in range(0, len(names), PHOTO_BATCH):
+            batch = names[start: start + PHOTO_BATCH]
+            readings += recognizer.read([(Path(root) / "images" / name).read_bytes() for name in batch])
+            progress.update(len(batch))
+    truth = np.array([int(labels[name]) for name in names])
+    digits = np.array([-1 if r.digit is None else r.digit for r in readings])
+    confidence = np.array([r.confidence for r in readings])
+    preprocess = np.array([r.timings["preprocess"] for r in readings])
+    wrong = (digits != truth) & (digits >= 0)
+    return {
+        "images": len(names), "accuracy": float(np.mean(digits == truth)), "blank": float(np.mean(digits < 0)),
+        "confidently_wrong": float(np.mean(wrong & (confidence >= CONFIDENT))),
+        "preprocess_ms": {"p50": float(np.median(preprocess)), "p90": float(np.percentile(preprocess, 90))},
+        "wrong": [name for name, d, t in zip(names, digits, truth) if d != t],
+    }
+
+
+def print_photos(figures):
+    print(f"Photos: {figures['images']}")
+    print(f"Accuracy: {figures['accuracy']:.2%}")
+    print(f"Blank (no digit found): {figures['blank']:.2%}")
+    print(f"Confidently wrong (confidence >= {CONFIDENT}): {figures['confidently_wrong']:.2%}")
+    print(f"Preprocessing per photo: p50 {figures['preprocess_ms']['p50']:.1f} ms, "
+          f"p90 {figures['preprocess_ms']['p90']:.1f} ms")
+    print(f"Misread: {' '.join(figures['wrong'][:40])}{' ...' if len(figures['wrong']) > 40 else ''}")
 
 
 def expected_calibration_error(confidence, correct, bins=ECE_BINS):
@@ -198,6 +242,7 @@ def main(argv=None):
     parser.add_argument("--png", type=Path, default=MODEL_DIR / "confusion_matrix.png")
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory (images/, boxes.json)")
     parser.add_argument("--strings", type=Path, metavar="DIR", help="read digit strings: DIR/images, DIR/labels.csv")
+    parser.add_argument("--photos", type=Path, metavar="DIR", help="read photos of one digit: DIR/images, DIR/labels.csv")
     parser.add_argument("--split", choices=["train", "validation", "test"], help="with --strings: one ORAND-CAR-A split")
     args = parser.parse_args(argv)
 
@@ -211,6 +256,14 @@ def main(argv=None):
             print(json.dumps(figures))
         else:
             print_strings(figures)
+        return
+
+    if args.photos:
+        figures = read_photos(Recognizer(args.models), args.photos)
+        if args.json:
+            print(json.dumps(figures))
+        else:
+            print_photos(figures)
         return
 
     _, (x_test, y_test) = load_mnist(args.mnist)

@@ -3,7 +3,8 @@
 MNIST digits are light ink on black, anti-aliased, scaled so the longer side of
 the ink fits a 20 px box and placed in 28x28 with the centre of mass at (14, 14).
 ``prepare`` maps canvas drawings, photos and scans to that form: it composites
-transparency, finds the polarity, flattens uneven lighting, normalises the
+transparency, finds the polarity, in a photo finds the sheet of paper and leaves
+out the desk around it, flattens uneven lighting and shadows, normalises the
 contrast, removes faint noise and specks, crops to the ink, evens out the stroke
 width and centres by mass. ``decode_image`` turns bytes into a Pillow image or
 raises ``ImageError`` with a sentence a person can read.
@@ -16,8 +17,9 @@ import warnings
 from contextlib import nullcontext
 
 import numpy as np
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -58,6 +60,12 @@ MIN_CONTRAST = 0.12  # weakest ink/background difference that counts as a digit 
 NOISE_FLOOR = 0.25  # ink fainter than this fraction of the strongest stroke is background
 SPECK_FRACTION = 0.05  # blobs smaller than this fraction of the largest are dust or noise
 LINE_SPAN, LINE_ASPECT = 0.9, 8  # ink across 90% of the image width, 8x wider than high, is a line
+SCAN_SIDE = 512  # images up to this size are scans or crops, read against a smooth paper; larger ones are photos
+PAPER_SIDE = 256  # the sheet and its lighting are found on a copy reduced to about this size
+EDGE = 0.1  # change of log level per pixel of that copy, in any colour, that is an edge (paper on desk, ink)
+SHEET_OPENING = 0.06  # bits of the desk narrower than this share of the photo's longer side are cut off the sheet
+MIN_SHEET = 0.1  # a calm region smaller than this share of the photo is not the sheet
+MIN_PAPER = 0.05  # calm regions of the sheet smaller than this share of it may be inside a thick stroke
 MIN_INK_EXTENT = 3  # pixels; smaller marks are not a digit
 BOX, FIELD, CENTRE = 20, 28, 14.0  # MNIST geometry (CENTRE is the mean centre of mass)
 STROKE_RANGE = (1.6, 4.0)  # 5th-95th percentile of MNIST stroke widths at the 20 px scale;
@@ -182,8 +190,9 @@ def prepare(image: Image.Image) -> np.ndarray | None:
 
 def ink_map(image: Image.Image) -> tuple[np.ndarray, tuple[int, int]] | None:
     """Ink strength in [0, 1] over the box holding the ink, and that box's (top, left) in the image as
-    reduced by decode_image; None when there is no ink. Lighting, specks and ruled lines are dealt with."""
-    return _ink(_luminance(image))
+    reduced by decode_image; None when there is no ink. Lighting, specks and ruled lines are dealt with, and
+    in a photo of a sheet of paper, what lies beyond the sheet."""
+    return _ink(_luminance(image), image)
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray | None:
@@ -233,20 +242,22 @@ def _composite(image):
     return Image.fromarray(np.round(lum * 255).astype(np.uint8))
 
 
-def _ink(gray):
+def _ink(gray, image=None):
     """Ink strength in [0, 1] (0 is background) over the box holding the ink and the box's (top, left),
-    or None."""
+    or None. ``image`` is the decoded image, whose colours help to tell the paper from a desk."""
     pixels = np.asarray(gray)
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     low, paper, high = np.percentile(border, [5, 50, 95])
     # The extreme grey levels that a few pixels share, so that hot pixels do not count.
     counts = np.cumsum(gray.histogram())
-    darkest, lightest = np.searchsorted(counts, [HOT_PIXELS, counts[-1] - HOT_PIXELS])
+    darkest, median, lightest = np.searchsorted(counts, [HOT_PIXELS, counts[-1] / 2, counts[-1] - HOT_PIXELS])
     dark_ink = paper - darkest > lightest - paper
 
-    if high - low <= FLAT_BORDER * 255:
-        # Even paper, as on a canvas: ink is a function of the grey level, so a lookup
-        # table does the work on 8-bit pixels, and only inside the ink's bounding box.
+    # Even paper, as on a canvas: an even border of the grey most of the image has. A photo of a sheet on
+    # a plain desk has an even border too, but of another grey than the sheet.
+    if high - low <= FLAT_BORDER * 255 and abs(median - paper) <= FLAT_BORDER * 255:
+        # Ink is a function of the grey level, so a lookup table does the work on 8-bit pixels,
+        # and only inside the ink's bounding box.
         levels = np.arange(256, dtype=np.float32)
         contrast = (paper - levels) / max(paper, 1) if dark_ink else (levels - paper) / 255
         peak = contrast[darkest if dark_ink else lightest]
@@ -255,20 +266,31 @@ def _ink(gray):
         table = np.clip((contrast / peak - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0, 1)
         left, top, right, bottom = gray.point(((table > 0) * 255).tolist()).getbbox()  # ints: Pillow rounds each
         ink = table[pixels[top:bottom, left:right]]
-    else:
-        found = _flattened_ink(pixels, dark_ink)
+        width, rim = pixels.shape[1], None
+    elif max(gray.size) <= SCAN_SIDE:
+        found = _scan_ink(pixels, dark_ink)
         if found is None:
             return None
         ink, (top, left) = found
-    return _drop_lines_and_specks(ink, pixels.shape[1]), (top, left)
+        width, rim = pixels.shape[1], None
+    else:
+        found = _flattened_ink(gray, image)
+        if found is None:
+            return None
+        ink, (top, left), width, rim = found
+    ink = _drop_lines_and_specks(ink, width, rim)
+    if not ink.any():  # it was all a ruled line
+        return None
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1], (top + int(rows[0]), left + int(cols[0]))
 
 
-def _flattened_ink(pixels, dark_ink):
-    """Ink of a photo or scan (contrast to a model of the uneven paper, normalised) cropped to the ink,
-    and the crop's (top, left)."""
+def _scan_ink(pixels, dark_ink):
+    """Ink of a small scan or crop (contrast to a smooth model of the uneven paper, normalised) cropped to
+    the ink, and the crop's (top, left)."""
     lum = pixels.astype(np.float32) / 255.0
     signal = 1.0 - lum if dark_ink else lum
-    background = _background(signal)
+    background = _surface(signal)
     ink = signal - background
     if dark_ink:
         ink /= np.maximum(1.0 - background, 0.05)  # illumination scales dark ink's contrast
@@ -282,8 +304,9 @@ def _flattened_ink(pixels, dark_ink):
     return _crop_to_ink(ink), (int(top), int(left))
 
 
-def _drop_lines_and_specks(ink, image_width):
-    """Remove ruled lines, form baselines and specks of dust or noise from the ink."""
+def _drop_lines_and_specks(ink, image_width, rim=None):
+    """Remove ruled lines, form baselines and specks of dust or noise from the ink, and marks that touch
+    ``rim`` (the sheet's edge in a photo, boolean like ink): the desk, and the edge itself."""
     if ink.shape[1] >= LINE_SPAN * image_width:
         # Rows inked across the image are a ruled line; where a stroke crosses it, the
         # stroke continues, so bridge the line with what lies both above and below it.
@@ -298,7 +321,13 @@ def _drop_lines_and_specks(ink, image_width):
     if count > 1:
         sizes = np.bincount(labels.ravel())
         sizes[0] = 0
-        drop = sizes < SPECK_FRACTION * sizes.max()
+        edge = np.zeros(count + 1, bool)
+        if rim is not None:
+            edge[np.unique(labels[rim])] = True
+            edge[0] = False
+        # Specks are small beside the largest mark off the sheet's edge (any mark, if all touch it).
+        drop = sizes < SPECK_FRACTION * (sizes if edge[1:].all() else np.where(edge, 0, sizes)).max()
+        drop |= edge
         # Lines that are detached, thin and nearly as wide as the image, even if slanted.
         for label, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
             height, width = rows.stop - rows.start, cols.stop - cols.start
@@ -308,7 +337,7 @@ def _drop_lines_and_specks(ink, image_width):
     return ink
 
 
-def _background(signal, grid=48):
+def _surface(signal, grid=48):
     """Smooth paper level under the ink: a quadratic surface fitted to background pixels.
 
     A quadratic follows the light falloff of a phone photo or scan, and fitting it only
@@ -336,6 +365,124 @@ def _quadratic(ys, xs):
     return np.float32(1.0), xs, ys, xs * xs, xs * ys, ys * ys
 
 
+def _flattened_ink(gray, image):
+    """Ink of a photo: contrast to the paper's level (lit, shaded or in shadow), normalised, within
+    the sheet, cropped to the ink; the crop's (top, left), the sheet's width, and where the crop meets the
+    sheet's edge inside the photo (boolean, or None when the sheet is the whole photo)."""
+    factor = max(1, -(-max(gray.size) // PAPER_SIDE))
+    colour = image is not None and image.mode in ("RGB", "CMYK", "YCbCr")
+    small = _reduce(image).reduce(factor).convert("RGB") if colour else gray.reduce(factor)
+    sheet, paper = _sheet(np.asarray(small, np.float32).reshape(small.height, small.width, -1) / 255)
+    unknown = sheet & ~paper  # the ink is here, if anywhere
+    if not unknown.any():
+        return None
+    level = np.asarray(gray.reduce(factor), np.float32) / 255
+    background = _background(level, paper)
+    # Dark ink when the unknown parts of the sheet are darker than the paper around them, overall.
+    contrast = (level - background)[unknown]
+    dark_ink = -contrast[contrast < 0].sum() >= contrast[contrast > 0].sum()
+
+    # Back at full size, only over the unknown parts' box (and a reduced pixel around it).
+    rows, cols = np.flatnonzero(unknown.any(axis=1)), np.flatnonzero(unknown.any(axis=0))
+    top, bottom = max(rows[0] - 1, 0), min(rows[-1] + 2, len(level))
+    left, right = max(cols[0] - 1, 0), min(cols[-1] + 2, level.shape[1])
+    height, width = min(gray.height, bottom * factor) - top * factor, min(gray.width, right * factor) - left * factor
+
+    def full(array, method):
+        """A reduced array's part over the box, at full size."""
+        part = Image.fromarray(array[top:bottom, left:right])
+        return np.asarray(part.resize(((right - left) * factor, (bottom - top) * factor), method))[:height, :width]
+
+    lum = np.asarray(gray.crop((left * factor, top * factor, left * factor + width, top * factor + height)),
+                     np.float32) / 255
+    background = full(background, Image.Resampling.BILINEAR)
+    ink = background - lum if dark_ink else lum - background
+    if dark_ink:
+        ink /= np.maximum(background, 0.05)  # illumination scales dark ink's contrast
+    ink[~full(sheet, Image.Resampling.NEAREST)] = 0.0
+    # Peak of 2x2 block means, so that single hot pixels do not count as ink.
+    h, w = (side // 2 * 2 for side in ink.shape)
+    if not (h and w):
+        return None
+    peak = ink[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).max()
+    if peak < MIN_CONTRAST:
+        return None
+    ink = np.clip((ink / peak - NOISE_FLOOR) / (1.0 - NOISE_FLOOR), 0.0, 1.0)
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    crop = np.s_[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
+    rim = None
+    if not sheet.all():
+        rim = full(sheet & ~ndimage.binary_erosion(sheet, border_value=1), Image.Resampling.NEAREST)[crop]
+    sheet_cols = np.flatnonzero(sheet.any(axis=0))
+    return (ink[crop], (int(top * factor + rows[0]), int(left * factor + cols[0])),
+            (sheet_cols[-1] + 1 - sheet_cols[0]) * factor, rim)
+
+
+def _sheet(rgb):
+    """Where the sheet of paper is in a reduced photo, (h, w, channels) in [0, 1], and which parts of it
+    show the paper itself: calm, large regions, not ink. Both boolean (h, w).
+
+    Light and shadow multiply the level, so in logarithms they add a smooth term: the sheet is the region
+    where no colour changes faster than EDGE per pixel, which soft shadows and falloff do not, while the
+    sheet's edge against a desk and the ink's strokes do. The largest bright such region is the sheet;
+    a sheet is convex, so its convex hull takes the strokes and the shadows back in and leaves the desk out.
+    """
+    log = ndimage.gaussian_filter(np.log(rgb + 0.02), (1, 1, 0))
+    gy, gx = np.gradient(log, axis=(0, 1)) if min(log.shape[:2]) > 1 else (np.zeros_like(log),) * 2
+    calm = (gy * gy + gx * gx).max(axis=2) < EDGE * EDGE
+    regions, count = ndimage.label(calm)
+    everywhere = np.ones(calm.shape, bool)
+    if not count:
+        return everywhere, calm
+    sizes = np.bincount(regions.ravel())
+    largest = 1 + int(np.argmax(np.bincount(regions.ravel(), rgb.mean(axis=2).ravel())[1:]))
+    main = regions == largest
+    filled = ndimage.binary_fill_holes(main)
+    sheet = everywhere
+    if MIN_SHEET * calm.size <= sizes[largest] < calm.size:
+        # Less the bits of desk alike enough to join it across its edge (a pale key beside the sheet): an
+        # opening by a disc removes what is narrower than the disc.
+        radius = SHEET_OPENING * max(calm.shape)
+        core = ndimage.distance_transform_edt(filled) > radius
+        region = ndimage.distance_transform_edt(~core) <= radius if core.any() else filled
+        points = np.argwhere(region & ~ndimage.binary_erosion(region))  # its outline has the same hull
+        try:
+            corners = points[ConvexHull(points).vertices]
+        except QhullError:  # all in a line
+            corners = None
+        if corners is not None:
+            hull = Image.new("1", calm.shape[::-1])
+            ImageDraw.Draw(hull).polygon([(x, y) for y, x in corners], fill=1)
+            # One pixel in from the sheet's edge, where the desk blurs into it; not at the photo's edge.
+            sheet = ndimage.binary_erosion(np.asarray(hull), border_value=1)
+    # Paper: the main region, and other large calm ones (beyond a shadow's sharper edge), but not those
+    # enclosed by the main region, which are the insides of thick strokes or of loops.
+    big = sizes >= MIN_PAPER * np.count_nonzero(sheet)
+    big[0] = False
+    return sheet, sheet & (main | (big[regions] & ~filled))
+
+
+def _background(level, paper):
+    """The paper's level everywhere: the (smoothed) level where the paper shows, and elsewhere, under
+    the ink, the mean of the paper around, weighted by nearness (normalised convolution)."""
+    smooth = ndimage.gaussian_filter(level, 1)
+    if not paper.any():
+        return np.full_like(level, np.median(level))
+    # Wide enough to reach from the middle of the widest unknown part to the paper; computed on a copy
+    # reduced so that the blur is about 4 pixels wide, as a wide blur costs in proportion to its width.
+    sigma = max(2.0, float(ndimage.distance_transform_edt(~paper).max()))
+    step = max(1, int(sigma // 4))
+    size = (max(1, level.shape[1] // step), max(1, level.shape[0] // step))
+
+    def blurred(array):
+        coarse = Image.fromarray(array.astype(np.float32)).resize(size, Image.Resampling.BOX)
+        coarse = ndimage.gaussian_filter(np.asarray(coarse), sigma / step)
+        return np.asarray(Image.fromarray(coarse).resize(level.shape[::-1], Image.Resampling.BILINEAR))
+
+    around = blurred(np.where(paper, smooth, 0)) / np.maximum(blurred(paper), 1e-6)
+    return np.where(paper, smooth, around).astype(np.float32)
+
+
 def _crop_to_ink(ink):
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
@@ -346,7 +493,7 @@ def _fit_box(crop):
     high = _resize(crop, BOX * HIGH_RES / max(crop.shape))
     width = _stroke_width(high) / HIGH_RES
     if not STROKE_RANGE[0] <= width <= STROKE_RANGE[1]:
-        radius = int(round(abs(STROKE_TARGET - width) * HIGH_RES / 2))
+        radius = round(abs(STROKE_TARGET - width) * HIGH_RES / 2)
         morph = ndimage.grey_dilation if width < STROKE_RANGE[0] else ndimage.grey_erosion
         # A square window is separable, hence fast; the padding leaves room to grow.
         adjusted = morph(np.pad(high, radius), size=2 * radius + 1)

@@ -1,0 +1,112 @@
+"""Digits in photos: the generated photo set (ml.photos) and reading a sheet of paper on a desk, in shadow."""
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from ml import evaluate, fuzz
+from ml.inference import get_recognizer
+from ml.photos import _shadow, compose, photo_sample
+from ml.preprocess import SCAN_SIDE, ink_map, prepare
+from ml.tests.synth import draw_digit, encode
+from ml.tests.test_properties import PROPERTIES, assert_mnist_form
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SIZE = (800, 600)  # small for speed, but larger than preprocess.SCAN_SIDE: read as a photo
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """MNIST test digits as canvas drawings (the fixtures), ink high, and their labels."""
+    images = [255 - np.asarray(Image.open(FIXTURES / f"canvas_{d}.png").convert("L")) for d in range(10)]
+    return images, np.arange(10)
+
+
+def test_the_generator_is_deterministic_and_its_labels_match(digits):
+    images, labels = digits
+    first, label = photo_sample(images, labels, seed=3, index=5, size=SIZE)
+    assert photo_sample(images, labels, seed=3, index=5, size=SIZE) == (first, label)
+    assert photo_sample(images, labels, seed=3, index=6, size=SIZE)[0] != first
+    assert photo_sample(images, labels, seed=4, index=5, size=SIZE)[0] != first
+    # The label is the class of the digit drawn: draw from one class only and it must come back.
+    assert photo_sample([images[7]], [7], seed=3, index=5, size=SIZE)[1] == "7"
+    line, text = photo_sample(images, labels, seed=3, index=5, strings=True, size=SIZE)
+    assert 2 <= len(text) <= 6 and text.isdigit()
+    assert Image.open(io.BytesIO(line)).size == SIZE
+
+
+def test_generated_photos_have_phone_sizes(digits):
+    images, labels = digits
+    sizes = [Image.open(io.BytesIO(photo_sample(images, labels, 1, i)[0])).size for i in range(2)]
+    assert all(1000 <= max(size) <= 3000 for size in sizes)
+
+
+def shaded(rng, photo):
+    """The photo under a cast shadow as well."""
+    shade = _shadow(rng, photo.size[::-1])[..., None]
+    return Image.fromarray(np.clip(np.asarray(photo, np.float32) * shade, 0, 255).astype(np.uint8))
+
+
+def test_digits_on_paper_on_a_desk_in_shadow_are_read(digits):
+    images, _ = digits
+    uploads = []
+    for d in range(10):
+        rng = np.random.default_rng([12, d])
+        uploads.append(encode(shaded(rng, compose(rng, [images[d]], SIZE)), "JPEG", quality=70))
+    readings = get_recognizer().read(uploads)
+    assert all(r.status == "done" for r in readings)
+    assert [r.digit for r in readings] == list(range(10))
+
+
+def test_the_newcomers_blue_four(digits):
+    """A blue 4 on off-white paper with desk around it, with and without a shadow."""
+    four = 255 - np.asarray(draw_digit(4))
+    rng = np.random.default_rng(4)
+    photo = compose(rng, [four], SIZE)
+    for image in (photo, shaded(rng, photo)):
+        reading = get_recognizer().read_one(encode(image, "JPEG", quality=80))
+        assert (reading.digit, reading.status) == (4, "done")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_sheet_with_no_writing_is_blank_or_unsure(seed):
+    rng = np.random.default_rng([99, seed])
+    empty = shaded(rng, compose(rng, [np.zeros((28, 28), np.uint8)], SIZE))
+    reading = get_recognizer().read_one(encode(empty, "JPEG", quality=80))
+    assert reading.digit is None or reading.confidence < 0.5
+
+
+def test_evaluate_photos_cli(digits, tmp_path, capsys):
+    images, labels = digits
+    (tmp_path / "images").mkdir()
+    with open(tmp_path / "labels.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "digits"])
+        for i in range(3):
+            data, label = photo_sample(images, labels, seed=5, index=i, size=SIZE)
+            (tmp_path / "images" / f"{i}.jpg").write_bytes(data)
+            writer.writerow([f"{i}.jpg", label])
+    evaluate.main(["--photos", str(tmp_path), "--json"])
+    figures = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert figures["images"] == 3 and figures["accuracy"] == 1.0
+    assert figures["blank"] == figures["confidently_wrong"] == 0.0
+
+
+@PROPERTIES
+@given(pixels=fuzz.patterns(), tint=st.tuples(fuzz.LEVELS, fuzz.LEVELS, fuzz.LEVELS), side=st.integers(SCAN_SIDE + 1, 1024))
+def test_any_photo_sized_pattern_gives_a_digit_in_the_image_or_none(pixels, tint, side):
+    """The fuzzer's patterns (rows, boxes, gradients, noise), in colour and scaled up to a photo's size."""
+    image = Image.fromarray(np.round(pixels[..., None] * np.array(tint) * 255).astype(np.uint8))
+    scale = side / max(image.size)
+    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+    found = ink_map(image)
+    if found is not None:
+        ink, (top, left) = found
+        assert ink.any() and top + ink.shape[0] <= image.height and left + ink.shape[1] <= image.width
+    assert_mnist_form(prepare(image))
