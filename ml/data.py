@@ -46,8 +46,9 @@ def file_sha256(path):
     return digest.hexdigest()
 
 
-def orand_crops(root, margin=2):
-    """Digit crops from ORAND-CAR-A, real handwriting from scanned cheques (not in MNIST).
+def orand_crops(root, margin=2, split=None):
+    """Digit crops from ORAND-CAR-A, real handwriting from scanned cheques (not in MNIST), of one split's
+    files if ``split`` is given.
 
     ``root`` holds ``images/`` and ``boxes.json`` ({file: [{"bbox": [x, y, w, h], "digit": d}]}).
     Yields ``(crop, digit, isolated)``: a grey Pillow image, its label, and whether no
@@ -57,6 +58,8 @@ def orand_crops(root, margin=2):
 
     root = Path(root)
     for name, items in json.loads((root / "boxes.json").read_text()).items():
+        if split and orand_split_of(name) != split:
+            continue
         page = Image.open(root / "images" / name).convert("L")
         for item in items:
             x, y, w, h = item["bbox"]
