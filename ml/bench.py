@@ -1,16 +1,22 @@
 """Speed and memory of the recognition engine on this machine.
 
     python -m ml.bench [--mnist PATH] [--json]
+    python -m ml.bench --strings ../shared/data/orand-car-a [--json]
 
 Single-image latency (decode + preprocess + infer of a 280x280 PNG drawing, as the
 web page sends it), batch throughput on the 10,000 MNIST test images, FLOPs per
 image and the GFLOP/s reached, and the resident memory of a process with the model
 loaded. Goals: p50 <= 3 ms, >= 2,000 images/s, <= 400 MB.
+
+--strings times the string reader on the cheque amounts of DIR/images (every file): one field at a time,
+bytes to answer, and all of them in batches of STRING_BATCH as the worker reads them; and the resident
+memory of a process holding both models, as a worker does. Goals: p50 <= 20 ms, >= 300 fields/s, <= 300 MB.
 """
 import argparse
 import io
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -19,6 +25,8 @@ from ml.data import load_mnist
 from ml.inference import get_recognizer
 
 GOALS = {"latency_p50_ms": 3.0, "images_per_s": 2000, "rss_mb": 400}
+STRING_GOALS = {"latency_p50_ms": 20.0, "fields_per_s": 300, "rss_mb": 300}
+STRING_BATCH = 16  # the worker's RECOGNITION_BATCH_SIZE
 
 
 def canvas_png(size=280):
@@ -40,12 +48,56 @@ def rss_mb():
     return int(fields["VmRSS"].split()[0]) / 1024
 
 
+def bench_strings(root):
+    from ml.strings import get_string_reader
+
+    reader, recognizer = get_string_reader(), get_recognizer()
+    fields = [path.read_bytes() for path in sorted((Path(root) / "images").iterdir())]
+    recognizer.read_one(canvas_png())
+    for data in fields[:50]:
+        reader.read_one(data)
+    rss = rss_mb()
+    latencies = []
+    for data in fields:
+        start = time.perf_counter()
+        reader.read_one(data)
+        latencies.append((time.perf_counter() - start) * 1000)
+    p50, p99 = np.percentile(latencies, [50, 99]).tolist()
+    start = time.perf_counter()
+    for i in range(0, len(fields), STRING_BATCH):
+        reader.read(fields[i: i + STRING_BATCH])
+    rate = len(fields) / (time.perf_counter() - start)
+    result = {"model_version": reader.version, "fields": len(fields), "latency_p50_ms": round(p50, 2),
+              "latency_p99_ms": round(p99, 2), "fields_per_s": round(rate), "batch": STRING_BATCH,
+              "rss_mb_both_models": round(rss, 1)}
+    result["goals_met"] = {"latency_p50_ms": p50 <= STRING_GOALS["latency_p50_ms"],
+                           "fields_per_s": rate >= STRING_GOALS["fields_per_s"],
+                           "rss_mb": rss <= STRING_GOALS["rss_mb"]}
+    return result
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mnist", help="MNIST .npz (Keras layout); default $MNIST_PATH or download")
     parser.add_argument("--runs", type=int, default=2000, help="single-image reads to time")
+    parser.add_argument("--strings", type=Path, metavar="DIR", help="time the string reader on DIR/images")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.strings:
+        result = bench_strings(args.strings)
+        if args.json:
+            print(json.dumps(result))
+            return
+        mark = {True: "ok", False: "MISSED"}
+        met = result["goals_met"]
+        print(f"String reader {result['model_version']}, {result['fields']} fields")
+        print(f"one field, bytes to answer: p50 {result['latency_p50_ms']} ms, p99 {result['latency_p99_ms']} ms"
+              f"  [goal p50 <= {STRING_GOALS['latency_p50_ms']} ms: {mark[met['latency_p50_ms']]}]")
+        print(f"batches of {STRING_BATCH}: {result['fields_per_s']} fields/s"
+              f"  [goal >= {STRING_GOALS['fields_per_s']}: {mark[met['fields_per_s']]}]")
+        print(f"resident memory with both models loaded: {result['rss_mb_both_models']} MB"
+              f"  [goal <= {STRING_GOALS['rss_mb']} MB: {mark[met['rss_mb']]}]")
+        return
 
     recognizer = get_recognizer()
     png = canvas_png()

@@ -30,6 +30,7 @@ import numpy as np
 
 from ml.data import load_mnist, orand_crops, orand_split, read_labels
 from ml.inference import MODEL_DIR, Recognizer
+from ml.strings import STRINGS_DIR
 
 ECE_BINS = 10
 CONFIDENT = 0.9  # a wrong answer at or above this confidence is "confidently wrong"
@@ -83,17 +84,17 @@ def save_png(matrix, path, title):
     plt.close(fig)
 
 
-def read_orand(recognizer, root):
+def read_orand(recognizer, root, split=None):
     """Accuracy of the full upload path on real handwriting; a blank reading counts as wrong."""
     labels, uploads = [], []
-    for crop, digit, _ in orand_crops(root):
+    for crop, digit, _ in orand_crops(root, split=split):
         buffer = io.BytesIO()
         crop.save(buffer, format="PNG")
         uploads.append(buffer.getvalue())
         labels.append(digit)
     digits = [reading.digit for reading in recognizer.read(uploads)]
     return {"accuracy": float(np.mean([d == label for d, label in zip(digits, labels)])),
-            "images": len(labels), "blank": digits.count(None)}
+            "images": len(labels), "blank": digits.count(None), "split": split or "all"}
 
 
 def read_photos(recognizer, root):
@@ -142,13 +143,14 @@ def expected_calibration_error(confidence, correct, bins=ECE_BINS):
     return float(gap)
 
 
-def read_strings(root, split=None):
-    """Read each field of root (images/, labels.csv) from its bytes, one at a time; the figures as a dict."""
+def read_strings(root, split=None, model_dir=None):
+    """Read each field of root (images/, labels.csv) from its bytes, one at a time, with the shipped string
+    reader or the one in model_dir; the figures as a dict."""
     from tqdm import tqdm
 
-    from ml.strings import get_string_reader
+    from ml.strings import StringReader, get_string_reader
 
-    reader = get_string_reader()
+    reader = StringReader(model_dir) if model_dir else get_string_reader()
     labels = read_labels(root)
     names = orand_split(split) if split else sorted(labels)
     rows = []
@@ -162,7 +164,7 @@ def read_strings(root, split=None):
     correct = truth == digits
     lengths = np.array([len(t) for t in truth])
     return {
-        "fields": len(names), "split": split, "threshold": reader.threshold,
+        "fields": len(names), "split": split, "model_version": reader.version, "threshold": reader.threshold,
         "exact_accuracy": float(correct.mean()),
         "by_length": {int(n): {"fields": int((lengths == n).sum()), "accuracy": float(correct[lengths == n].mean())}
                       for n in np.unique(lengths)},
@@ -239,19 +241,30 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary only")
     parser.add_argument("--keras", action="store_true", help="evaluate the Keras model, not the LiteRT export")
     parser.add_argument("--models", type=Path, default=MODEL_DIR, help="directory with the model files")
-    parser.add_argument("--png", type=Path, default=MODEL_DIR / "confusion_matrix.png")
+    parser.add_argument("--png", type=Path, help="where the picture goes; its folder for --strings' two "
+                        "(default: the model's folder)")
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory (images/, boxes.json)")
     parser.add_argument("--strings", type=Path, metavar="DIR", help="read digit strings: DIR/images, DIR/labels.csv")
     parser.add_argument("--photos", type=Path, metavar="DIR", help="read photos of one digit: DIR/images, DIR/labels.csv")
-    parser.add_argument("--split", choices=["train", "validation", "test"], help="with --strings: one ORAND-CAR-A split")
+    parser.add_argument("--split", choices=["train", "validation", "test"], help="with --strings or --orand: only this split of ORAND-CAR-A")
+    parser.add_argument("--record", action="store_true", help="with --strings: write the figures into the model card")
+    parser.add_argument("--string-model", type=Path, metavar="DIR",
+                        help="with --strings: a trained CRNN's folder (default: the shipped ml/models/strings)")
     args = parser.parse_args(argv)
 
     if args.strings:
-        figures, confidence, correct = read_strings(args.strings, args.split)
+        figures, confidence, correct = read_strings(args.strings, args.split, args.string_model)
         name = f"{args.strings.name}" + (f" {args.split}" if args.split else "")
         figures["pngs"] = [str(p) for p in save_string_pngs(
-            confidence, correct, figures["threshold"], args.png.parent,
+            confidence, correct, figures["threshold"],
+            args.png.parent if args.png else args.string_model or STRINGS_DIR,
             f"{name}: {figures['exact_accuracy']:.1%} exact, ECE {figures['ece']:.1%}")]
+        if args.record:
+            card_path = (args.string_model or STRINGS_DIR) / "model_card.json"
+            card = json.loads(card_path.read_text())
+            card.setdefault("evaluation", {})[f"{args.strings.name} {args.split or 'all'}"] = {
+                k: v for k, v in figures.items() if k != "pngs"}
+            card_path.write_text(json.dumps(card, indent=1) + "\n")
         if args.json:
             print(json.dumps(figures))
         else:
@@ -266,6 +279,7 @@ def main(argv=None):
             print_photos(figures)
         return
 
+    args.png = args.png or MODEL_DIR / "confusion_matrix.png"
     _, (x_test, y_test) = load_mnist(args.mnist)
     x = x_test.astype(np.float32) / 255.0
     recognizer = Recognizer(args.models)
@@ -275,7 +289,7 @@ def main(argv=None):
     accuracy = float(np.trace(matrix) / matrix.sum())
     runtime = "keras" if args.keras else "litert"
     save_png(matrix, args.png, f"MNIST test, {runtime} {recognizer.version}: {accuracy:.2%}")
-    orand = read_orand(recognizer, args.orand) if args.orand else None
+    orand = read_orand(recognizer, args.orand, args.split) if args.orand else None
 
     if args.json:
         precision, recall, f1, support = report(matrix)
@@ -291,7 +305,7 @@ def main(argv=None):
         print_report(accuracy, matrix)
         print(f"\nConfusion matrix image: {args.png}")
         if orand:
-            print(f"Real handwriting, ORAND-CAR-A cheque digits: {orand['accuracy']:.2%} of "
+            print(f"Real handwriting, ORAND-CAR-A cheque digits ({orand['split']}): {orand['accuracy']:.2%} of "
                   f"{orand['images']} (no digit found in {orand['blank']})")
 
 

@@ -40,7 +40,7 @@ def main(argv=None):
         if isinstance(result, StringReading):
             record = {"file": name, "digits": result.digits, "confidence": result.confidence,
                       "auto_accept": result.auto_accept,
-                      "characters": [vars(c) for c in result.characters], "separators": result.separators}
+                      "characters": [vars(c) for c in result.characters], "model_version": result.model_version}
         elif isinstance(result, Reading):
             record = {"file": name, **result.to_dict()}
         else:

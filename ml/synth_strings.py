@@ -27,21 +27,37 @@ LENGTHS = np.array([4, 6, 12, 16, 16, 14, 11, 9, 7, 5], float) / 100
 
 
 def normalise_line(image):
-    """A grey line (2-D array, dark ink on light paper) -> float32 (HEIGHT, WIDTH), ink 1 on 0, left-aligned.
+    """A grey line (2-D array, dark ink on light paper) -> float32 (HEIGHT, WIDTH), ink 1 on 0, left-aligned."""
+    found = line_ink(image)
+    return np.zeros((HEIGHT, WIDTH), np.float32) if found is None else fit_line(found[0])
+
+
+def line_ink(image):
+    """The ink of a grey line (2-D array, dark ink on light paper), float32 in [0, 1], cropped to its band;
+    and the crop's (top, left). None when there is no ink.
 
     The paper level is the median (most of a field is paper), the ink scale the darkest percentile, so that
-    the contrast of a scan does not matter. The ink band is cropped, scaled to HEIGHT keeping the aspect
-    (squeezed if it would be wider than WIDTH) and padded with paper on the right.
+    the contrast of a scan does not matter.
     """
     grey = np.asarray(image, dtype=np.float32)
     paper = np.median(grey)
     ink = np.clip((paper - grey) / max(paper - np.percentile(grey, 0.5), 40.0), 0.0, 1.0)
     rows, cols = np.nonzero(ink > 0.5)
     if len(rows) == 0:
-        return np.zeros((HEIGHT, WIDTH), np.float32)
-    ink = ink[max(rows.min() - 1, 0): rows.max() + 2, max(cols.min() - 1, 0): cols.max() + 2]
-    h, w = ink.shape
-    new_w = int(np.clip(round(w * HEIGHT / h), 1, WIDTH))
+        return None
+    top, left = max(rows.min() - 1, 0), max(cols.min() - 1, 0)
+    return ink[top: rows.max() + 2, left: cols.max() + 2], (int(top), int(left))
+
+
+def fitted_width(height, width):
+    """The width a band of ink this size takes in the model's input: scaled to HEIGHT keeping the aspect,
+    squeezed if it would be wider than WIDTH."""
+    return int(np.clip(round(width * HEIGHT / height), 1, WIDTH))
+
+
+def fit_line(ink):
+    """Cropped ink -> the model's (HEIGHT, WIDTH) input: scaled to HEIGHT, padded with paper on the right."""
+    new_w = fitted_width(*ink.shape)
     scaled = np.asarray(Image.fromarray(ink).resize((new_w, HEIGHT), Image.BILINEAR), np.float32)
     out = np.zeros((HEIGHT, WIDTH), np.float32)
     out[:, :new_w] = np.clip(scaled, 0.0, 1.0)
@@ -182,21 +198,28 @@ class LineSynth:
         canvas, _ = self.compose(pieces, height, gaps)
         return crop_ink(canvas) if (canvas > 0.1).any() else canvas, label
 
-    def paper(self, ink):
-        """Put the ink on a scanned-paper background: texture, guide lines or a box, blur, noise, JPEG."""
+    def paper(self, ink, background=None):
+        """Put the ink on a scanned-paper background: texture, guide lines or a box, blur, noise, JPEG.
+        ``background`` ("plain", "guilloche", "guide line" or "box") forces that kind; random when None."""
         rng = self.rng
         m = int(rng.integers(2, 10))
         ink = np.pad(ink, ((m, m), (m, int(rng.integers(2, 10)))))
         h, w = ink.shape
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         paper = np.full((h, w), rng.uniform(150, 235), np.float32)
-        if rng.random() < 0.5:  # guilloche-like: a few crossing sine waves of low contrast
+        # The draws stay the same whether forced or not, so that a seed gives the lines it always gave.
+        guilloche = rng.random() < 0.5
+        if background is not None:
+            guilloche = background == "guilloche"
+        if guilloche:  # a few crossing sine waves of low contrast
             for _ in range(int(rng.integers(1, 4))):
                 f, phase, amp = rng.uniform(0.05, 0.4), rng.uniform(0, 6.3), rng.uniform(3, 15)
                 paper -= amp * (0.5 + 0.5 * np.sin(f * xx + rng.uniform(-0.5, 0.5) * yy + phase
                                                    + rng.uniform(0, 3) * np.sin(0.05 * xx)))
         lines = np.zeros_like(ink)
         kind = rng.random()
+        if background is not None:
+            kind = {"guide line": 0.1, "box": 0.25}.get(background, 1.0)
         if kind < 0.2:  # a guide line under the digits
             y = int(rng.integers(h - m - 2, h - 1))
             lines[y, :] = rng.uniform(0.3, 0.8)

@@ -205,24 +205,22 @@ def run_predictions(prediction_ids):
     return ended
 
 
-def _digit_outcome(reader, reading):
+def _digit_outcome(reading):
     return {
         "status": Prediction.Status.DONE, "digit": reading.digit, "confidence": reading.confidence,
         "probabilities": reading.probabilities, "model_version": reading.model_version, "timings": reading.timings,
     }
 
 
-def _number_outcome(reader, reading):
+def _number_outcome(reading):
     # Plain ints and floats: the outcome is also sent as JSON to the API requests waiting on it.
     characters = [
         {"digit": str(c.digit), "box": [int(v) for v in c.box], "confidence": float(c.confidence)}
         for c in reading.characters
     ]
-    # The string reader is being replaced; its version may come on the reading or the reader, or not at all.
-    version = getattr(reading, "model_version", "") or getattr(reader, "version", "")
     return {
         "status": Prediction.Status.DONE, "digits": reading.digits, "confidence": float(reading.confidence),
-        "auto_accept": bool(reading.auto_accept), "characters": characters, "model_version": str(version or ""),
+        "auto_accept": bool(reading.auto_accept), "characters": characters, "model_version": reading.model_version,
         "timings": reading.timings,
     }
 
@@ -251,7 +249,7 @@ def _read(predictions):
             if isinstance(reading, ImageError):
                 outcomes.append((prediction, {"status": Prediction.Status.FAILED, "error": str(reading)}))
             else:
-                outcomes.append((prediction, outcome_of(reader, reading)))
+                outcomes.append((prediction, outcome_of(reading)))
     with transaction.atomic():  # one commit for the batch
         ended = [(prediction, outcome) for prediction, outcome in outcomes if _end(prediction, outcome)]
         transaction.on_commit(lambda: announce_ended({done.pk: outcome for done, outcome in ended}))
