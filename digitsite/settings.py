@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "recognition",
+    "batches",
 ]
 
 MIDDLEWARE = [
@@ -329,6 +330,11 @@ RECOGNITION_UNSURE_BELOW = env.float("RECOGNITION_UNSURE_BELOW", default=0.8)
 RECOGNITION_MAX_WAIT_S = 10  # the API's ?wait= cap
 # Uploads above Django's in-memory limit go to temporary files, never into MEDIA_ROOT unchecked.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_NUMBER_FILES = RECOGNITION_MAX_FILES
+# Batches (officials): many images at once, or one .zip of them.
+BATCH_MAX_IMAGES = env.int("BATCH_MAX_IMAGES", default=2000)
+BATCH_MAX_BYTES = env.int("BATCH_MAX_MB", default=200) * 1024 * 1024
+BATCH_DIGIT_ACCEPT_AT = env.float("BATCH_DIGIT_ACCEPT_AT", default=0.99)  # a digit item's auto-accept confidence
+# The web upload form and the API still refuse more than their own limits, with their own messages.
+DATA_UPLOAD_MAX_NUMBER_FILES = max(RECOGNITION_MAX_FILES, BATCH_MAX_IMAGES + 1)
 # Room for a base64-encoded image of the largest accepted size in a JSON body.
 DATA_UPLOAD_MAX_MEMORY_SIZE = RECOGNITION_MAX_UPLOAD_BYTES * 4 // 3 + 64 * 1024

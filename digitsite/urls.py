@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import ObtainTokenView
+from batches.api import BatchViewSet
 from recognition.api import PredictionViewSet
 
 from .health import healthz
@@ -12,6 +13,7 @@ from .health import healthz
 router = DefaultRouter()
 router.include_format_suffixes = False
 router.register("predictions", PredictionViewSet, basename="prediction")
+router.register("batches", BatchViewSet, basename="batch")
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
@@ -22,6 +24,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("recognition.urls")),
     path("accounts/", include("accounts.urls")),
+    path("batches/", include("batches.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),

@@ -1,0 +1,79 @@
+"""Reads: every query is scoped to the official's organization; an item's state comes from its prediction."""
+
+from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.shortcuts import get_object_or_404
+
+from recognition.models import Prediction
+
+from .models import Batch, BatchItem
+
+State = BatchItem.State
+
+
+def is_official(user):
+    return bool(user.is_authenticated and user.is_official and user.organization_id)
+
+
+def _auto_accepted(item, batch):
+    """Done and sure enough: a digit at or above the batch's threshold, a number the reader accepted.
+    ``item`` and ``batch`` are the lookup prefixes from the model queried."""
+    done = Q(**{f"{item}prediction__status": Prediction.Status.DONE})
+    digit = Q(**{
+        f"{batch}kind": Batch.Kind.DIGIT, f"{item}prediction__digit__isnull": False,
+        f"{item}prediction__confidence__gte": F(f"{batch}threshold"),
+    })
+    number = ~Q(**{f"{batch}kind": Batch.Kind.DIGIT}) & Q(**{f"{item}prediction__auto_accept": True})
+    return done & (digit | number)
+
+
+def _state_filters(item="", batch="batch__"):
+    """A Q per state but needs review (the rest)."""
+    return {
+        State.PENDING: Q(**{f"{item}prediction__status": Prediction.Status.PENDING}),
+        State.FAILED: Q(**{f"{item}prediction__status": Prediction.Status.FAILED}),
+        State.AUTO_ACCEPTED: _auto_accepted(item, batch),
+    }
+
+
+def _with_counts(batches):
+    counts = {f"count_{state}": Count("items", filter=q) for state, q in _state_filters("items__", "").items()}
+    return batches.annotate(count_total=Count("items"), **counts)
+
+
+def counts_of(batch):
+    """Items per state and in all, from a batch that batches_of or batch_of gave."""
+    counts = {state.value: getattr(batch, f"count_{state}") for state in _state_filters()}
+    counts[State.NEEDS_REVIEW.value] = batch.count_total - sum(counts.values())
+    return {"total": batch.count_total, **{state.value: counts[state.value] for state in State}}
+
+
+def progress_of(batch):
+    counts = counts_of(batch)
+    ended = counts["total"] - counts[State.PENDING]
+    return {"counts": counts, "ended": ended, "finished": ended == counts["total"],
+            "percent": round(100 * ended / counts["total"]) if counts["total"] else 100}
+
+
+def batches_of(user):
+    """The batches of the user's organization, newest first, with their counts; none for non-officials."""
+    if not is_official(user):
+        return Batch.objects.none()
+    return _with_counts(Batch.objects.filter(organization_id=user.organization_id).select_related("created_by"))
+
+
+def batch_of(user, pk):
+    """One batch of the user's organization, or 404: another organization's is as good as missing."""
+    return get_object_or_404(batches_of(user), pk=pk)
+
+
+def items_of(batch):
+    """The batch's items in order, each with its prediction and its derived ``state``."""
+    whens = [When(q, then=Value(state.value)) for state, q in _state_filters().items()]
+    return (
+        BatchItem.objects.filter(batch=batch).select_related("prediction", "batch")
+        .annotate(state=Case(*whens, default=Value(State.NEEDS_REVIEW.value), output_field=CharField()))
+    )
+
+
+def item_of(user, batch_pk, pk):
+    return get_object_or_404(BatchItem.objects.select_related("prediction"), pk=pk, batch=batch_of(user, batch_pk))

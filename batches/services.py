@@ -1,0 +1,107 @@
+"""Writes: create a batch from many uploaded images or one zip of them."""
+
+import unicodedata
+import zipfile
+import zlib
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+
+from recognition.models import Prediction
+from recognition.services import check_image, check_upload, create_predictions
+
+from .models import Batch, BatchItem
+
+
+def create_batch(official, name, kind, files=(), archive=None, source=Prediction.Source.UPLOAD):
+    """Check every image, store the good ones as the items of a new batch of the official's organization
+    and queue their readings once committed; the bad ones are listed in batch.skipped with the reason.
+
+    ValidationError when nothing usable was sent or a limit is passed (then nothing is stored);
+    StorageUnavailable (from recognition) when the images cannot be stored.
+    """
+    if not (official.is_official and official.organization_id):
+        raise ValidationError("Only bank officials of an organization create batches.", code="not_official")
+    files = list(files)
+    _check_totals(len(files), sum(upload.size for upload in files) + (archive.size if archive else 0))
+    images, skipped = [], []
+    for upload in files:
+        try:
+            images.append(check_upload(upload))
+        except ValidationError as error:
+            skipped.append({"name": _clean_name(upload.name), "reason": " ".join(error.messages)})
+    if archive is not None:
+        archive_images, archive_skipped = _read_archive(archive, already=len(files))
+        images += archive_images
+        skipped += archive_skipped
+    if not images:
+        reasons = [f"{s['name']}: {s['reason']}" for s in skipped] or ["Choose some images or a .zip of them."]
+        raise ValidationError(["No image could be taken.", *reasons], code="empty")
+
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            organization_id=official.organization_id, created_by=official, name=name, kind=kind, skipped=skipped,
+            threshold=settings.BATCH_DIGIT_ACCEPT_AT if kind == Batch.Kind.DIGIT else None,
+        )
+        # Each item is read like a single prediction (create_predictions queues each once committed).
+        predictions = create_predictions(official, images, source=source, kind=batch.prediction_kind)
+        BatchItem.objects.bulk_create(
+            BatchItem(batch=batch, prediction=prediction, original_name=prediction.original_name, position=number)
+            for number, prediction in enumerate(predictions, start=1)
+        )
+    return batch
+
+
+def _check_totals(count, size):
+    if count > settings.BATCH_MAX_IMAGES:
+        raise ValidationError(f"A batch holds at most {settings.BATCH_MAX_IMAGES:,} images; this one has {count:,}.",
+                              code="too_many")
+    if size > settings.BATCH_MAX_BYTES:
+        raise ValidationError(
+            f"A batch holds at most {filesizeformat(settings.BATCH_MAX_BYTES)}; this one has {filesizeformat(size)}.",
+            code="too_large",
+        )
+
+
+def _clean_name(name):
+    """The file's own name, without folders or control characters: only ever shown, never used as a path."""
+    base = PurePosixPath((name or "").replace("\\", "/")).name
+    return "".join(c for c in base if unicodedata.category(c)[0] != "C")[:255]
+
+
+def _read_archive(archive, already):
+    """The images in a .zip and the members skipped. Sizes are checked from the zip's directory before
+    anything is decompressed (a zip bomb is refused whole), and reading never yields more bytes than the
+    directory declares, so a lying header cannot inflate either."""
+    try:
+        with zipfile.ZipFile(archive) as bundle:
+            members = [info for info in bundle.infolist() if not info.is_dir()]
+            if not members:
+                raise ValidationError(f"“{_clean_name(archive.name)}” holds no files.", code="empty_archive")
+            _check_totals(already + len(members), sum(info.file_size for info in members))
+            limit = settings.RECOGNITION_MAX_UPLOAD_BYTES
+            for info in members:
+                if info.file_size > limit:
+                    raise ValidationError(
+                        f"“{_clean_name(info.filename)}” in the zip unpacks to {filesizeformat(info.file_size)}; "
+                        f"each image may be at most {filesizeformat(limit)}. The zip was not read.",
+                        code="too_large",
+                    )
+            images, skipped = [], []
+            for info in members:
+                name = _clean_name(info.filename)
+                if info.flag_bits & 0x1:
+                    skipped.append({"name": name, "reason": "It is encrypted."})
+                    continue
+                try:
+                    images.append(check_image(name, bundle.read(info)))
+                except ValidationError as error:
+                    skipped.append({"name": name, "reason": " ".join(error.messages)})
+                except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as error:
+                    skipped.append({"name": name, "reason": f"It could not be unpacked ({error})."})
+            return images, skipped
+    except (zipfile.BadZipFile, OSError):
+        raise ValidationError(f"“{_clean_name(archive.name)}” is not a readable .zip file.", code="bad_archive") from None

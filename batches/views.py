@@ -1,0 +1,103 @@
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views import View
+from django.views.generic import ListView
+
+from digitsite.errors import StorageUnavailable
+from recognition.services import thumbnail_of
+from recognition.views import file_response
+
+from . import selectors, services
+from .forms import BatchForm
+
+ITEMS_PER_PAGE = 100
+
+
+class OfficialRequiredMixin(LoginRequiredMixin):
+    """Anonymous visitors go to the login page; signed-in people who are not officials get a 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not selectors.is_official(request.user):
+            raise Http404("No such page.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class BatchListView(OfficialRequiredMixin, ListView):
+    template_name = "batches/batch_list.html"
+    context_object_name = "batches"
+    paginate_by = 20
+
+    def get_queryset(self):
+        return selectors.batches_of(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rows"] = [(batch, selectors.progress_of(batch)) for batch in context["batches"]]
+        return context
+
+
+class BatchCreateView(OfficialRequiredMixin, View):
+    template_name = "batches/batch_form.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": BatchForm()})
+
+    def post(self, request):
+        form = BatchForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        data = form.cleaned_data
+        try:
+            batch = services.create_batch(request.user, data["name"], data["kind"], data["files"], data["archive"])
+        except ValidationError as error:
+            form.add_error(None, error)
+            return render(request, self.template_name, {"form": form}, status=400)
+        except StorageUnavailable as error:
+            form.add_error(None, str(error))
+            response = render(request, self.template_name, {"form": form}, status=503)
+            response["Retry-After"] = error.retry_after
+            return response
+        taken = f"{batch.items.count()} images are being read"
+        messages.success(request, f"{taken}; {len(batch.skipped)} skipped." if batch.skipped else f"{taken}.")
+        return redirect("batch-detail", pk=batch.pk)
+
+
+class BatchDetailView(OfficialRequiredMixin, View):
+    def get(self, request, pk):
+        batch = selectors.batch_of(request.user, pk)
+        items = Paginator(selectors.items_of(batch), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+        return render(request, "batches/batch_detail.html", {
+            "batch": batch, "progress": selectors.progress_of(batch), "items": items,
+        })
+
+
+class BatchProgressView(OfficialRequiredMixin, View):
+    """What the batch page polls: the counts per state, and the states of the items on its page (?page=)."""
+
+    def get(self, request, pk):
+        batch = selectors.batch_of(request.user, pk)
+        items = Paginator(selectors.items_of(batch), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+        progress = selectors.progress_of(batch)
+        progress["items"] = [{
+            "id": item.pk, "state": item.state, "state_label": item.state_label, "reading": item.reading,
+            "confidence_percent": item.confidence_percent,
+        } for item in items]
+        response = JsonResponse(progress)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class BatchItemImageView(OfficialRequiredMixin, View):
+    """An item's image, to any official of the batch's organization (the prediction's own view is its owner's)."""
+
+    def get(self, request, batch_pk, pk):
+        return file_response(selectors.item_of(request.user, batch_pk, pk).prediction.image)
+
+
+class BatchItemThumbnailView(OfficialRequiredMixin, View):
+    def get(self, request, batch_pk, pk):
+        return file_response(thumbnail_of(selectors.item_of(request.user, batch_pk, pk).prediction))
