@@ -1,0 +1,67 @@
+import io
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Organization
+from accounts.tests.factories import make_official, make_user, token_api_client
+from recognition.tests.conftest import sample
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def official(db):
+    return make_official(email="clerk@first.example", organization=Organization.objects.create(name="First Bank"))
+
+
+@pytest.fixture
+def colleague(official):
+    return make_official(email="colleague@first.example", organization=official.organization)
+
+
+@pytest.fixture
+def outsider(db):
+    """An official of another bank."""
+    return make_official(email="clerk@second.example", organization=Organization.objects.create(name="Second Bank"))
+
+
+@pytest.fixture
+def plain_user(db):
+    return make_user(email="someone@example.com")
+
+
+@pytest.fixture
+def official_client(client, official):
+    client.force_login(official)
+    return client
+
+
+def api_client(user):
+    return token_api_client(Token.objects.create(user=user).key)
+
+
+def upload(name, data):
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+
+def digit_files(*digits):
+    return [upload(f"canvas_{d}.png", sample(f"canvas_{d}.png")) for d in digits]
+
+
+def zip_of(members, name="scans.zip"):
+    """A .zip holding ``members``: a dict of member name to bytes (None for a folder)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for member, data in members.items():
+            if data is None:
+                bundle.writestr(zipfile.ZipInfo(member), b"")
+            else:
+                bundle.writestr(member, data)
+    return upload(name, buffer.getvalue())
