@@ -58,7 +58,8 @@ def batches_of(user):
     """The batches of the user's organization, newest first, with their counts; none for non-officials."""
     if not is_official(user):
         return Batch.objects.none()
-    return _with_counts(Batch.objects.filter(organization_id=user.organization_id).select_related("created_by"))
+    batches = Batch.objects.filter(organization_id=user.organization_id).select_related("created_by")
+    return _with_counts(batches).order_by("-created_at", "pk")  # GROUP BY queries ignore Meta.ordering
 
 
 def batch_of(user, pk):
