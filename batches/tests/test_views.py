@@ -130,3 +130,10 @@ def test_anonymous_visitors_are_sent_to_log_in(client, batch):
     for url in batch_pages(batch):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
+
+
+def test_the_admin_shows_a_batch_with_its_items_read_only(admin_client, batch):
+    assert admin_client.get(reverse("admin:batches_batch_changelist")).status_code == 200
+    page = admin_client.get(reverse("admin:batches_batch_change", args=[batch.pk])).content.decode()
+    assert "canvas_1.png" in page and "canvas_2.png" in page
+    assert 'name="items-0-original_name"' not in page  # no editable inline fields
