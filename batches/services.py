@@ -26,7 +26,8 @@ def create_batch(official, name, kind, files=(), archive=None, source=Prediction
     if not (official.is_official and official.organization_id):
         raise ValidationError("Only bank officials of an organization create batches.", code="not_official")
     files = list(files)
-    _check_totals(len(files), sum(upload.size for upload in files) + (archive.size if archive else 0))
+    files_size = sum(upload.size for upload in files)
+    _check_totals(len(files), files_size + (archive.size if archive else 0))
     images, skipped = [], []
     for upload in files:
         try:
@@ -34,7 +35,7 @@ def create_batch(official, name, kind, files=(), archive=None, source=Prediction
         except ValidationError as error:
             skipped.append({"name": _clean_name(upload.name), "reason": " ".join(error.messages)})
     if archive is not None:
-        archive_images, archive_skipped = _read_archive(archive, already=len(files))
+        archive_images, archive_skipped = _read_archive(archive, len(files), files_size)
         images += archive_images
         skipped += archive_skipped
     if not images:
@@ -72,16 +73,17 @@ def _clean_name(name):
     return "".join(c for c in base if unicodedata.category(c)[0] != "C")[:255]
 
 
-def _read_archive(archive, already):
+def _read_archive(archive, files_count, files_size):
     """The images in a .zip and the members skipped. Sizes are checked from the zip's directory before
     anything is decompressed (a zip bomb is refused whole), and reading never yields more bytes than the
-    directory declares, so a lying header cannot inflate either."""
+    directory declares, so a lying header cannot inflate either. The batch's limits count the files sent
+    beside the zip too."""
     try:
         with zipfile.ZipFile(archive) as bundle:
             members = [info for info in bundle.infolist() if not info.is_dir()]
             if not members:
                 raise ValidationError(f"“{_clean_name(archive.name)}” holds no files.", code="empty_archive")
-            _check_totals(already + len(members), sum(info.file_size for info in members))
+            _check_totals(files_count + len(members), files_size + sum(info.file_size for info in members))
             limit = settings.RECOGNITION_MAX_UPLOAD_BYTES
             for info in members:
                 if info.file_size > limit:

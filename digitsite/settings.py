@@ -290,6 +290,13 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("PROXY_COUNT", default=0),
 }
 SPECTACULAR_SETTINGS = {
+    # Predictions and batches both have a kind and a status: name each set, keeping the predictions' names.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "recognition.models.Prediction.Kind",
+        "StatusEnum": "recognition.models.Prediction.Status",
+        "BatchKindEnum": "batches.models.Batch.Kind",
+        "BatchStatusEnum": [("reading", "reading"), ("read", "read")],
+    },
     "TITLE": "Digits API",
     "DESCRIPTION": (
         "Read handwritten digits. Authenticate with `Authorization: Token <key>` "

@@ -101,3 +101,10 @@ def test_nothing_usable_is_an_error_listing_the_reasons(official):
 def test_only_officials_create_batches(plain_user):
     with pytest.raises(ValidationError, match="Only bank officials"):
         services.create_batch(plain_user, "No", Batch.Kind.DIGIT, [upload("a.png", blank_png())])
+
+
+def test_the_limits_count_the_files_and_the_zip_together(official, settings):
+    settings.BATCH_MAX_IMAGES = 2
+    archive = zip_of({f"{n}.png": sample("canvas_1.png") for n in range(2)})
+    with pytest.raises(ValidationError, match="this one has 3"):
+        services.create_batch(official, "Many", Batch.Kind.DIGIT, digit_files(1), archive)
