@@ -137,3 +137,11 @@ def test_the_admin_shows_a_batch_with_its_items_read_only(admin_client, batch):
     page = admin_client.get(reverse("admin:batches_batch_change", args=[batch.pk])).content.decode()
     assert "canvas_1.png" in page and "canvas_2.png" in page
     assert 'name="items-0-original_name"' not in page  # no editable inline fields
+
+
+def test_the_menu_shows_batches_to_officials_only(client, official, plain_user):
+    link = f'<a href="{reverse("batch-list")}">Batches</a>'
+    client.force_login(official)
+    assert link in client.get(reverse("history")).content.decode()
+    client.force_login(plain_user)
+    assert link not in client.get(reverse("history")).content.decode()
