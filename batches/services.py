@@ -12,6 +12,7 @@ from django.template.defaultfilters import filesizeformat
 
 from recognition.models import Prediction
 from recognition.services import check_image, check_upload, create_predictions
+from recognition.storage import delete_quietly
 
 from .models import Batch, BatchItem
 
@@ -42,17 +43,23 @@ def create_batch(official, name, kind, files=(), archive=None, source=Prediction
         reasons = [f"{s['name']}: {s['reason']}" for s in skipped] or ["Choose some images or a .zip of them."]
         raise ValidationError(["No image could be taken.", *reasons], code="empty")
 
-    with transaction.atomic():
-        batch = Batch.objects.create(
-            organization_id=official.organization_id, created_by=official, name=name, kind=kind, skipped=skipped,
-            threshold=settings.BATCH_DIGIT_ACCEPT_AT if kind == Batch.Kind.DIGIT else None,
-        )
-        # Each item is read like a single prediction (create_predictions queues each once committed).
-        predictions = create_predictions(official, images, source=source, kind=batch.prediction_kind)
-        BatchItem.objects.bulk_create(
-            BatchItem(batch=batch, prediction=prediction, original_name=prediction.original_name, position=number)
-            for number, prediction in enumerate(predictions, start=1)
-        )
+    predictions = []
+    try:
+        with transaction.atomic():
+            batch = Batch.objects.create(
+                organization_id=official.organization_id, created_by=official, name=name, kind=kind,
+                skipped=skipped, threshold=settings.BATCH_DIGIT_ACCEPT_AT if kind == Batch.Kind.DIGIT else None,
+            )
+            # Each item is read like a single prediction (create_predictions queues each once committed).
+            predictions = create_predictions(official, images, source=source, kind=batch.prediction_kind)
+            BatchItem.objects.bulk_create(
+                BatchItem(batch=batch, prediction=prediction, original_name=prediction.original_name, position=number)
+                for number, prediction in enumerate(predictions, start=1)
+            )
+    except Exception:
+        for prediction in predictions:  # their rows were rolled back: no file without its row
+            delete_quietly(prediction.image.storage, prediction.image.name)
+        raise
     return batch
 
 

@@ -108,3 +108,11 @@ def test_the_limits_count_the_files_and_the_zip_together(official, settings):
     archive = zip_of({f"{n}.png": sample("canvas_1.png") for n in range(2)})
     with pytest.raises(ValidationError, match="this one has 3"):
         services.create_batch(official, "Many", Batch.Kind.DIGIT, digit_files(1), archive)
+
+
+def test_a_failure_while_recording_leaves_neither_rows_nor_files(official, media_root):
+    with mock.patch.object(BatchItem.objects, "bulk_create", side_effect=RuntimeError("database gone")):
+        with pytest.raises(RuntimeError):
+            services.create_batch(official, "Lost", Batch.Kind.DIGIT, digit_files(1, 2))
+    assert not Batch.objects.exists() and not Prediction.objects.exists()
+    assert not stored_files(media_root)
