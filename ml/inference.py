@@ -42,10 +42,10 @@ class Reading:
         return asdict(self)
 
 
-class Recognizer:
-    """The shipped model behind a LiteRT interpreter; thread-safe."""
+class LiteModel:
+    """A model card and its LiteRT file behind one interpreter, called in batches; thread-safe."""
 
-    def __init__(self, model_dir=MODEL_DIR, num_threads=None):
+    def __init__(self, model_dir, num_threads=None):
         model_dir = Path(model_dir)
         self.card = json.loads((model_dir / "model_card.json").read_text())
         self.version = self.card["version"]
@@ -57,10 +57,9 @@ class Recognizer:
         self.batch = None
         self.lock = threading.Lock()  # one interpreter, so one model call at a time
 
-    def read_arrays(self, x):
-        """Class probabilities (N, 10) for digits already in MNIST form, (N, 28, 28) in [0, 1]."""
-        x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
-        out = np.empty((len(x), 10), np.float32)
+    def run(self, x):
+        """The model's output for a non-empty batch of inputs x, float32 of the model's input shape."""
+        outputs = []
         with self.lock:
             for start in range(0, len(x), MAX_BATCH):
                 chunk = x[start: start + MAX_BATCH]
@@ -70,8 +69,19 @@ class Recognizer:
                     self.batch = len(chunk)
                 self.interpreter.set_tensor(self.input, chunk)
                 self.interpreter.invoke()
-                out[start: start + len(chunk)] = self.interpreter.get_tensor(self.output)
-        return out
+                outputs.append(self.interpreter.get_tensor(self.output))
+        return np.concatenate(outputs)
+
+
+class Recognizer(LiteModel):
+    """The shipped digit model; thread-safe."""
+
+    def __init__(self, model_dir=MODEL_DIR, num_threads=None):
+        super().__init__(model_dir, num_threads)
+
+    def read_arrays(self, x):
+        """Class probabilities (N, 10) for digits already in MNIST form, (N, 28, 28) in [0, 1]."""
+        return self.run(np.asarray(x, np.float32).reshape(-1, 28, 28, 1))
 
     def read(self, images: list[bytes]) -> list["Reading | ImageError"]:
         """Read many uploads with one model call; a bad file yields its ImageError in place."""
@@ -118,15 +128,19 @@ class Recognizer:
         return result
 
 
-_recognizer = None
-_recognizer_lock = threading.Lock()
+def process_wide(make):
+    """A getter of one instance per process, made by ``make`` on first use (models load once)."""
+    made, lock = [], threading.Lock()
+
+    def get():
+        if not made:
+            with lock:
+                if not made:
+                    made.append(make())
+        return made[0]
+
+    return get
 
 
-def get_recognizer() -> Recognizer:
-    """The process-wide Recognizer, loaded on first use."""
-    global _recognizer
-    if _recognizer is None:
-        with _recognizer_lock:
-            if _recognizer is None:
-                _recognizer = Recognizer()
-    return _recognizer
+get_recognizer = process_wide(Recognizer)
+get_recognizer.__doc__ = "The process-wide Recognizer, loaded on first use."

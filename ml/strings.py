@@ -17,18 +17,15 @@ stored in the model card, maps it to a calibrated one, and the card's threshold 
 import argparse
 import itertools
 import json
-import os
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
 from ml.ctc import greedy_decode
 from ml.data import orand_split, read_labels
-from ml.inference import MAX_BATCH, MODEL_DIR
+from ml.inference import MODEL_DIR, LiteModel, process_wide
 from ml.preprocess import SCAN_SIDE, ImageError, _luminance, decode_image_and_size, ink_map
 from ml.synth_strings import HEIGHT, WIDTH, fit_line, fitted_width, line_ink
 
@@ -174,40 +171,20 @@ def character_boxes(x, characters, line):
     return boxes
 
 
-class StringReader:
-    """The shipped CRNN behind a LiteRT interpreter, with its calibration; thread-safe."""
+class StringReader(LiteModel):
+    """The shipped CRNN with its calibration; thread-safe."""
 
     def __init__(self, model_dir=STRINGS_DIR, calibrated=True, num_threads=None):
-        model_dir = Path(model_dir)
-        self.card = json.loads((model_dir / "model_card.json").read_text())
-        self.version = self.card["version"]
+        super().__init__(model_dir, num_threads)
         # Without a fitted table the raw confidence stands and nothing is auto-accepted.
         self.calibration = self.card.get("calibration") if calibrated else None
         # Rounded as confidences are, so that a reading at the threshold is accepted.
         threshold = self.calibration and self.calibration["threshold"]
         self.threshold = round(threshold, 6) if threshold is not None else None
-        self.interpreter = Interpreter(model_path=str(model_dir / self.card["files"]["tflite"]),
-                                       num_threads=num_threads or min(2, os.cpu_count() or 1))
-        self.input = self.interpreter.get_input_details()[0]["index"]
-        self.output = self.interpreter.get_output_details()[0]["index"]
-        self.batch = None
-        self.lock = threading.Lock()  # one interpreter, so one model call at a time
 
     def read_arrays(self, x):
         """Per-column probabilities (N, WIDTH / STRIDE, 11) for lines already normalised, (N, HEIGHT, WIDTH)."""
-        x = np.asarray(x, np.float32).reshape(-1, HEIGHT, WIDTH, 1)
-        out = np.empty((len(x), WIDTH // STRIDE, 11), np.float32)
-        with self.lock:
-            for start in range(0, len(x), MAX_BATCH):
-                chunk = x[start: start + MAX_BATCH]
-                if len(chunk) != self.batch:  # re-planning the tensors costs, so keep the size
-                    self.interpreter.resize_tensor_input(self.input, chunk.shape)
-                    self.interpreter.allocate_tensors()
-                    self.batch = len(chunk)
-                self.interpreter.set_tensor(self.input, chunk)
-                self.interpreter.invoke()
-                out[start: start + len(chunk)] = self.interpreter.get_tensor(self.output)
-        return out
+        return self.run(np.asarray(x, np.float32).reshape(-1, HEIGHT, WIDTH, 1))
 
     def read(self, images: list[bytes]) -> list["StringReading | ImageError"]:
         """Read many fields with one model call; a bad file yields its ImageError in place."""
@@ -250,18 +227,8 @@ class StringReader:
         return result
 
 
-_reader = None
-_reader_lock = threading.Lock()
-
-
-def get_string_reader() -> StringReader:
-    """The process-wide StringReader, loaded on first use."""
-    global _reader
-    if _reader is None:
-        with _reader_lock:
-            if _reader is None:
-                _reader = StringReader()
-    return _reader
+get_string_reader = process_wide(StringReader)
+get_string_reader.__doc__ = "The process-wide StringReader, loaded on first use."
 
 
 def fit_calibration(root, model_dir=STRINGS_DIR, split="validation"):
