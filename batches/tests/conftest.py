@@ -7,13 +7,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Organization
 from accounts.tests.factories import make_official, make_user, token_api_client
-from recognition.tests.conftest import sample
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+from recognition.tests.conftest import media_root, sample  # noqa: F401 (media_root: an autouse fixture)
 
 
 @pytest.fixture
