@@ -128,19 +128,19 @@ class Recognizer(LiteModel):
         return result
 
 
-def process_wide(make):
-    """A getter of one instance per process, made by ``make`` on first use (models load once)."""
-    made, lock = [], threading.Lock()
+class ProcessWide:
+    """A getter of one instance per process, made by ``make`` on first use (models load once); ``instance``
+    is None until then."""
 
-    def get():
-        if not made:
-            with lock:
-                if not made:
-                    made.append(make())
-        return made[0]
+    def __init__(self, make):
+        self.make, self.instance, self.lock = make, None, threading.Lock()
 
-    return get
+    def __call__(self):
+        if self.instance is None:
+            with self.lock:
+                if self.instance is None:
+                    self.instance = self.make()
+        return self.instance
 
 
-get_recognizer = process_wide(Recognizer)
-get_recognizer.__doc__ = "The process-wide Recognizer, loaded on first use."
+get_recognizer = ProcessWide(Recognizer)  # the process-wide Recognizer

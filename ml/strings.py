@@ -25,7 +25,7 @@ import numpy as np
 
 from ml.ctc import greedy_decode
 from ml.data import orand_split, read_labels
-from ml.inference import MODEL_DIR, LiteModel, process_wide
+from ml.inference import MODEL_DIR, LiteModel, ProcessWide
 from ml.preprocess import SCAN_SIDE, ImageError, _luminance, decode_image_and_size, ink_map
 from ml.synth_strings import HEIGHT, WIDTH, fit_line, fitted_width, line_ink
 
@@ -227,8 +227,7 @@ class StringReader(LiteModel):
         return result
 
 
-get_string_reader = process_wide(StringReader)
-get_string_reader.__doc__ = "The process-wide StringReader, loaded on first use."
+get_string_reader = ProcessWide(StringReader)  # the process-wide StringReader
 
 
 def fit_calibration(root, model_dir=STRINGS_DIR, split="validation"):

@@ -170,9 +170,9 @@ def test_a_late_reading_does_not_overwrite_a_prediction_that_ended(user):
 
 
 def test_worker_processes_load_the_engine_as_they_start(monkeypatch):
-    monkeypatch.setattr(inference, "_recognizer", None)
+    monkeypatch.setattr(inference.get_recognizer, "instance", None)
     worker_process_init.send(sender=None)
-    assert isinstance(inference._recognizer, inference.Recognizer)
+    assert isinstance(inference.get_recognizer.instance, inference.Recognizer)
 
 
 def test_a_large_rotated_photo_keeps_its_full_size_as_shown(user):
