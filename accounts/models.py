@@ -1,5 +1,6 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -8,6 +9,14 @@ class Organization(models.Model):
     """A bank or a branch; its officials share the batches filed under it."""
 
     name = models.CharField(max_length=200, unique=True)
+    auto_accept_threshold = models.FloatField(
+        "auto-accept threshold",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.5), MaxValueValidator(1.0)],
+        help_text="Calibrated confidence from which a batch item is accepted without review. "
+        "Empty: the model card's default for the kind of item.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
