@@ -23,9 +23,9 @@ class Batch(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     threshold = models.FloatField(
-        null=True, blank=True,
-        help_text="For digits: the confidence from which an item is accepted automatically. Amounts and numbers "
-        "use the string reader's own acceptance (its model card's calibrated threshold).",
+        help_text="The calibrated confidence from which an item is accepted automatically, fixed when the batch "
+        "is created: the organization's setting, else the default for the kind (the string reader's model card "
+        "for amounts and numbers, BATCH_DIGIT_ACCEPT_AT for digits).",
     )
     skipped = models.JSONField(
         default=list, blank=True, help_text="The files that were not taken, each with the reason: [{name, reason}]."
@@ -45,18 +45,39 @@ class Batch(models.Model):
 
 
 class BatchItem(models.Model):
-    """One image of a batch. Its state is derived from its prediction (see selectors), never stored twice."""
+    """One image of a batch. Its state is derived from its prediction and the reviewer's decision (see
+    selectors), never stored twice. The engine's reading stays in the prediction, never overwritten."""
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
         NEEDS_REVIEW = "needs_review", "Needs review"
         AUTO_ACCEPTED = "auto_accepted", "Accepted automatically"
+        ACCEPTED = "accepted", "Accepted"
+        CORRECTED = "corrected", "Corrected"
+        REJECTED = "rejected", "Rejected (unreadable)"
         FAILED = "failed", "Failed"
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        CORRECTED = "corrected", "Corrected"
+        REJECTED = "rejected", "Rejected (unreadable)"
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
     prediction = models.OneToOneField(Prediction, on_delete=models.CASCADE, related_name="batch_item")
     original_name = models.CharField(max_length=255, blank=True)
     position = models.PositiveIntegerField()
+    # A person's decision; empty until someone decides (the state is then derived from the prediction).
+    decision = models.CharField(max_length=16, choices=Decision.choices, blank=True)
+    final_value = models.CharField(max_length=64, blank=True, help_text="The value decided; empty when rejected.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # A reviewer holds the item while it is open on their screen, so that two do not do it twice.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["batch", "position"]
@@ -83,3 +104,29 @@ class BatchItem(models.Model):
     @property
     def state_label(self):
         return self.State(self.state).label  # ``state`` is annotated by selectors.items_of
+
+
+class ReviewAction(models.Model):
+    """The audit trail: one row per change of an item's decision, never updated or deleted."""
+
+    class Action(models.TextChoices):
+        ACCEPT = "accept", "Accepted"
+        CORRECT = "correct", "Corrected"
+        REJECT = "reject", "Rejected"
+        BULK_ACCEPT = "bulk_accept", "Accepted in bulk"
+        UNDO = "undo", "Undone"
+
+    item = models.ForeignKey(BatchItem, on_delete=models.CASCADE, related_name="actions")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    state_before = models.CharField(max_length=16, choices=BatchItem.State.choices)
+    state_after = models.CharField(max_length=16, choices=BatchItem.State.choices)
+    value_before = models.CharField(max_length=64, blank=True)
+    value_after = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["item", "created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.item}: {self.get_action_display()} by {self.actor}"

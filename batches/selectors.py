@@ -15,23 +15,25 @@ def is_official(user):
 
 
 def _auto_accepted(item, batch):
-    """Done and sure enough: a digit at or above the batch's threshold, a number the reader accepted.
+    """Done, something read, and at least as sure as the batch's threshold.
     ``item`` and ``batch`` are the lookup prefixes from the model queried."""
-    done = Q(**{f"{item}prediction__status": Prediction.Status.DONE})
-    digit = Q(**{
-        f"{batch}kind": Batch.Kind.DIGIT, f"{item}prediction__digit__isnull": False,
-        f"{item}prediction__confidence__gte": F(f"{batch}threshold"),
-    })
-    number = ~Q(**{f"{batch}kind": Batch.Kind.DIGIT}) & Q(**{f"{item}prediction__auto_accept": True})
+    done = Q(**{f"{item}prediction__status": Prediction.Status.DONE,
+                f"{item}prediction__confidence__gte": F(f"{batch}threshold")})
+    digit = Q(**{f"{batch}kind": Batch.Kind.DIGIT, f"{item}prediction__digit__isnull": False})
+    number = ~Q(**{f"{batch}kind": Batch.Kind.DIGIT}) & ~Q(**{f"{item}prediction__digits": ""})
     return done & (digit | number)
 
 
 def _state_filters(item="", batch="batch__"):
-    """A Q per state but needs review (the rest)."""
+    """A Q per state but needs review (the rest), in order of precedence: a person's decision first."""
+    undecided = Q(**{f"{item}decision": ""})
     return {
-        State.PENDING: Q(**{f"{item}prediction__status": Prediction.Status.PENDING}),
-        State.FAILED: Q(**{f"{item}prediction__status": Prediction.Status.FAILED}),
-        State.AUTO_ACCEPTED: _auto_accepted(item, batch),
+        State.ACCEPTED: Q(**{f"{item}decision": BatchItem.Decision.ACCEPTED}),
+        State.CORRECTED: Q(**{f"{item}decision": BatchItem.Decision.CORRECTED}),
+        State.REJECTED: Q(**{f"{item}decision": BatchItem.Decision.REJECTED}),
+        State.PENDING: undecided & Q(**{f"{item}prediction__status": Prediction.Status.PENDING}),
+        State.FAILED: undecided & Q(**{f"{item}prediction__status": Prediction.Status.FAILED}),
+        State.AUTO_ACCEPTED: undecided & _auto_accepted(item, batch),
     }
 
 

@@ -48,7 +48,7 @@ def create_batch(official, name, kind, files=(), archive=None, source=Prediction
         with transaction.atomic():
             batch = Batch.objects.create(
                 organization_id=official.organization_id, created_by=official, name=name, kind=kind,
-                skipped=skipped, threshold=settings.BATCH_DIGIT_ACCEPT_AT if kind == Batch.Kind.DIGIT else None,
+                skipped=skipped, threshold=acceptance_threshold(official.organization, kind),
             )
             # Each item is read like a single prediction (create_predictions queues each once committed).
             predictions = create_predictions(official, images, source=source, kind=batch.prediction_kind)
@@ -61,6 +61,19 @@ def create_batch(official, name, kind, files=(), archive=None, source=Prediction
             delete_quietly(prediction.image.storage, prediction.image.name)
         raise
     return batch
+
+
+def acceptance_threshold(organization, kind):
+    """The confidence from which a new batch's items are accepted automatically: the organization's setting,
+    else the default for the kind (the string reader's model card; BATCH_DIGIT_ACCEPT_AT for digits)."""
+    if organization.auto_accept_threshold is not None:
+        return organization.auto_accept_threshold
+    if kind == Batch.Kind.DIGIT:
+        return settings.BATCH_DIGIT_ACCEPT_AT
+    from ml.strings import default_threshold  # the card only; no model is loaded
+
+    threshold = default_threshold()
+    return 1.0 if threshold is None else threshold  # an uncalibrated reader accepts nothing by itself
 
 
 def _check_totals(count, size):

@@ -61,6 +61,13 @@ class StringReading:
         return asdict(self)
 
 
+def default_threshold(model_dir=STRINGS_DIR):
+    """The model card's default acceptance threshold, rounded as confidences are; read without the model."""
+    card = json.loads((Path(model_dir) / "model_card.json").read_text())
+    threshold = (card.get("calibration") or {}).get("threshold")
+    return None if threshold is None else round(threshold, 6)
+
+
 def pool_adjacent_violators(x, y):
     """Isotonic (non-decreasing) fit of 0/1 outcomes y on x: knots (xs, ys) for np.interp.
 
@@ -178,9 +185,7 @@ class StringReader(LiteModel):
         super().__init__(model_dir, num_threads)
         # Without a fitted table the raw confidence stands and nothing is auto-accepted.
         self.calibration = self.card.get("calibration") if calibrated else None
-        # Rounded as confidences are, so that a reading at the threshold is accepted.
-        threshold = self.calibration and self.calibration["threshold"]
-        self.threshold = round(threshold, 6) if threshold is not None else None
+        self.threshold = default_threshold(model_dir) if calibrated else None
 
     def read_arrays(self, x):
         """Per-column probabilities (N, WIDTH / STRIDE, 11) for lines already normalised, (N, HEIGHT, WIDTH)."""

@@ -25,7 +25,7 @@ def test_create_from_files_reports_the_bad_one(official):
     response = api_client(official).post(LIST, {"name": "March", "kind": "digit", "files": files}, format="multipart")
     body = response.json()
     assert response.status_code == 201, body
-    assert body["counts"] == {"total": 3, "pending": 3, "needs_review": 0, "auto_accepted": 0, "failed": 0}
+    assert body["counts"] == {"total": 3, "pending": 3, "needs_review": 0, "auto_accepted": 0, "accepted": 0, "corrected": 0, "rejected": 0, "failed": 0}
     assert body["status"] == "reading" and [s["name"] for s in body["skipped"]] == ["notes.txt"]
     assert [item["original_name"] for item in body["items"]] == ["canvas_1.png", "canvas_2.png", "canvas_3.png"]
     assert Prediction.objects.filter(source=Prediction.Source.API).count() == 3
@@ -57,7 +57,7 @@ def test_list_and_retrieve_with_counts_and_items(official, colleague, batch):
         [listed] = client.get(LIST).json()["results"]
         assert listed["id"] == str(batch.pk) and listed["counts"]["auto_accepted"] == 1
         detail = client.get(listed["url"]).json()
-        assert detail["counts"] == {"total": 2, "pending": 1, "needs_review": 0, "auto_accepted": 1, "failed": 0}
+        assert detail["counts"] == {"total": 2, "pending": 1, "needs_review": 0, "auto_accepted": 1, "accepted": 0, "corrected": 0, "rejected": 0, "failed": 0}
         assert [(i["state"], i["digits"], i["confidence"]) for i in detail["items"]] == [
             ("auto_accepted", "1", 0.999), ("pending", "", None)
         ]

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from batches import services
 from batches.models import Batch, BatchItem
+from ml.strings import default_threshold
 from recognition.models import Prediction
 from recognition.tests.conftest import blank_png, sample, stored_files
 
@@ -36,7 +37,14 @@ def test_three_images_and_a_bad_file_make_three_items_and_one_report(official, d
 def test_amounts_and_numbers_are_read_as_numbers(official, kind):
     batch = services.create_batch(official, "Accounts", kind, digit_files(4))
     assert batch.items.get().prediction.kind == Prediction.Kind.NUMBER
-    assert batch.threshold is None  # the string reader's own acceptance decides
+    assert batch.threshold == default_threshold() == pytest.approx(0.995453)
+
+
+@pytest.mark.parametrize("kind", list(Batch.Kind))
+def test_the_organizations_threshold_comes_first(official, kind):
+    official.organization.auto_accept_threshold = 0.9
+    official.organization.save()
+    assert services.create_batch(official, "Bank's own", kind, digit_files(1)).threshold == 0.9
 
 
 def test_a_zip_batch_skips_folders_and_non_images_and_keeps_only_the_names(official, media_root):

@@ -86,7 +86,7 @@ def test_progress_json(official_client, batch):
     response = official_client.get(reverse("batch-progress", args=[batch.pk]))
     body = response.json()
     assert response["Cache-Control"] == "no-store"
-    assert body["counts"] == {"total": 2, "pending": 1, "needs_review": 1, "auto_accepted": 0, "failed": 0}
+    assert body["counts"] == {"total": 2, "pending": 1, "needs_review": 1, "auto_accepted": 0, "accepted": 0, "corrected": 0, "rejected": 0, "failed": 0}
     assert (body["ended"], body["finished"], body["percent"]) == (1, False, 50)
     assert [(i["state"], i["reading"], i["confidence_percent"]) for i in body["items"]] == [
         ("needs_review", "1", 50.0), ("pending", "", None)
