@@ -14,7 +14,7 @@ from recognition.models import Prediction
 from recognition.services import check_image, check_upload, create_predictions
 from recognition.storage import delete_quietly
 
-from .models import Batch, BatchItem
+from ..models import Batch, BatchItem
 
 
 def create_batch(official, name, kind, files=(), archive=None, source=Prediction.Source.UPLOAD):
