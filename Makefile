@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install browser superuser check-deploy clean
+.PHONY: run test install browser messages superuser check-deploy clean
 
 $(INSTALLED): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,20 @@ $(INSTALLED): requirements.txt
 
 install: $(INSTALLED)
 
-run: install
+run: install messages
 	$(BIN)/python -m digitsite.stack run
 
-test: install browser
+test: install browser messages
 	$(BIN)/python -m digitsite.stack test
+
+# Translations: the .po catalogs in locale/ are compiled (.mo, not committed) with GNU gettext's msgfmt.
+# After changing marked text: $(BIN)/python manage.py makemessages -l ta -l hi --ignore=.venv --ignore=var
+messages: install
+	@if ! command -v msgfmt >/dev/null && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing GNU gettext for the translations"; \
+		apt-get install -y -q gettext >/dev/null || (apt-get update -q >/dev/null && apt-get install -y -q gettext >/dev/null); \
+	fi
+	$(BIN)/python manage.py compilemessages --ignore=$(VENV) >/dev/null
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 browser:
