@@ -1,0 +1,64 @@
+"""Every main page, in Chromium, checked by axe-core (WCAG 2.2 A/AA rules): no serious or critical violation."""
+
+from unittest import mock
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from accounts.tests.factories import PASSWORD, make_official
+from batches import services as batch_services
+from recognition.models import Prediction
+from recognition.services import check_image, create_predictions
+from recognition.tests.conftest import media_root, number_png, sample, upload  # noqa: F401 (media_root: autouse)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}}
+BLOCKING = {"serious", "critical"}
+ANONYMOUS_PAGES = ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password_reset/"]
+SIGNED_IN_PAGES = ["/", "/draw/", "/upload/", "/predictions/", "/accounts/profile/", "/batches/", "/batches/new/"]
+
+
+def violations(page, url):
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    results = Axe().run(page, options=WCAG).response["violations"]
+    return [(url, v["id"], v["impact"], len(v["nodes"]), v["help"]) for v in results]
+
+
+def report(found):
+    # The summary the issue's note quotes (violations by impact); printed with -s.
+    by_impact = {}
+    for _url, _rule, impact, nodes, _help in found:
+        by_impact[impact] = by_impact.get(impact, 0) + nodes
+    print("axe:", by_impact or "no violations", *found, sep="\n  ")
+    return [v for v in found if v[2] in BLOCKING]
+
+
+def done_predictions(official):
+    with mock.patch("recognition.services.enqueue"):
+        digit, = create_predictions(official, [check_image("seven.png", sample("canvas_7.png"))])
+        number, = create_predictions(official, [check_image("107.png", number_png())], kind=Prediction.Kind.NUMBER)
+    Prediction.objects.filter(pk=digit.pk).update(
+        status=Prediction.Status.DONE, digit=7, confidence=0.97, probabilities=[0.003] * 7 + [0.97] + [0.003] * 2)
+    Prediction.objects.filter(pk=number.pk).update(
+        status=Prediction.Status.DONE, digits="107", confidence=0.93, characters=[
+            {"digit": d, "box": [30 + 110 * i, 15, 70, 90], "confidence": 0.98} for i, d in enumerate("107")])
+    return digit, number
+
+
+def test_no_page_has_a_serious_or_critical_violation(live_server, page):
+    found = [v for path in ANONYMOUS_PAGES for v in violations(page, live_server.url + path)]
+
+    official = make_official(email="clerk@first.example")
+    digit, number = done_predictions(official)
+    with mock.patch("recognition.services.enqueue"):
+        batch = batch_services.create_batch(official, "March cheques", "amount", [upload("107.png", number_png())])
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", official.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/accounts/profile/")
+    paths = SIGNED_IN_PAGES + [f"/predictions/{digit.pk}/", f"/predictions/{number.pk}/", f"/batches/{batch.pk}/"]
+    found += [v for path in paths for v in violations(page, live_server.url + path)]
+    assert not report(found)
