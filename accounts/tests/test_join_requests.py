@@ -80,7 +80,8 @@ def test_only_that_organizations_admins_decide(client, admin, member, other_admi
     join_request = JoinRequest.objects.get()
     for someone in (other_admin, member, newcomer):
         client.force_login(someone)
-        assert client.post(reverse("join-request-decide", args=[join_request.pk, decision])).status_code == 404
+        response = client.post(reverse("join-request-decide", args=[join_request.pk, decision]))
+        assert response.status_code == 404
     join_request.refresh_from_db()
     newcomer.refresh_from_db()
     assert join_request.status == "pending" and not newcomer.is_official

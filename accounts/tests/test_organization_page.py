@@ -7,7 +7,7 @@ from accounts.models import MembershipEvent, Organization
 from batches.models import Batch
 from batches.services import acceptance_threshold, create_batch
 from batches.tests.conftest import digit_files
-from recognition.tests.conftest import media_root  # noqa: F401 (an autouse fixture: images in a temporary folder)
+from recognition.tests.conftest import media_root  # noqa: F401 (autouse: images in a temporary folder)
 
 from .factories import make_user
 
@@ -49,7 +49,8 @@ def test_the_threshold_set_is_used_by_new_batches(client, admin):
     assert admin.organization.auto_accept_threshold == 0.97
     admin.refresh_from_db()
     assert create_batch(admin, "cheques", Batch.Kind.DIGIT, digit_files(3)).threshold == 0.97
-    assert [in_force for _, in_force, _ in client.get(reverse("organization")).context["thresholds"]] == [0.97] * 3
+    rows = client.get(reverse("organization")).context["thresholds"]
+    assert [in_force for _, in_force, _ in rows] == [0.97] * 3
     assert MembershipEvent.objects.get().detail == "auto-accept threshold: default -> 0.97"
     # Empty: back to the defaults.
     client.post(reverse("organization-settings"), {"auto_accept_threshold": ""})

@@ -96,7 +96,8 @@ def test_a_non_official_cannot_be_an_admin(db):
 
 def test_staff_suspend_from_the_admin_site(client, admin, member):
     client.force_login(make_user("staff@digits.example", is_staff=True, is_superuser=True))
-    client.post(reverse("admin:accounts_user_changelist"), {"action": "suspend", "_selected_action": [member.pk]})
+    client.post(reverse("admin:accounts_user_changelist"),
+                {"action": "suspend", "_selected_action": [member.pk]})
     member.refresh_from_db()
     assert member.suspended_at is not None
     assert MembershipEvent.objects.get().action == "suspended"
