@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import ObtainTokenView
+from accounts.api import ObtainTokenView, OrganizationView
 from batches.api import BatchViewSet
 from recognition.api import PredictionViewSet
 
@@ -17,6 +17,7 @@ router.register("batches", BatchViewSet, basename="batch")
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("organization/", OrganizationView.as_view(), name="organization"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include(router.urls)),
 ]
