@@ -78,7 +78,7 @@ def accept_invitation(user, invitation):
                 f"This invitation is for {invitation.email}, and you are signed in as {user.email}. "
                 "Log out and sign in with the invited address.", code="wrong_email",
             )
-        make_official(user, invitation.organization)
+        user = make_official(user, invitation.organization)
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
