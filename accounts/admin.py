@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.http import Http404
 
 from . import services
 from .forms import UserAdminChangeForm, UserAdminCreationForm
@@ -16,6 +17,8 @@ def _for_each(modeladmin, request, queryset, service, done):
             service(request.user, obj)
         except ValidationError as error:
             modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
+        except Http404:  # what the services say of a user who is no official of an organization
+            modeladmin.message_user(request, f"{obj}: not an official of an organization.", messages.ERROR)
         else:
             count += 1
     if count:

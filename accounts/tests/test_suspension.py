@@ -101,3 +101,15 @@ def test_staff_suspend_from_the_admin_site(client, admin, member):
     member.refresh_from_db()
     assert member.suspended_at is not None
     assert MembershipEvent.objects.get().action == "suspended"
+
+
+def test_the_admin_site_says_why_a_user_was_not_suspended(client, member):
+    plain = make_user("plain@example.com")
+    client.force_login(make_user("staff@digits.example", is_staff=True, is_superuser=True))
+    response = client.post(reverse("admin:accounts_user_changelist"),
+                           {"action": "suspend", "_selected_action": [plain.pk, member.pk]}, follow=True)
+    assert [str(message) for message in response.context["messages"]] == [
+        "plain@example.com: not an official of an organization.", "1 suspended."]
+    plain.refresh_from_db()
+    member.refresh_from_db()
+    assert plain.suspended_at is None and member.suspended_at is not None
