@@ -10,7 +10,7 @@ from .models import Invitation, JoinRequest, MembershipEvent, Organization, User
 
 
 def _for_each(modeladmin, request, queryset, service, done):
-    """Run a service on each selected object as the signed-in staff member; refusals are listed, not raised."""
+    """Run a service on each selected object as the signed-in staff member; refusals are listed."""
     count = 0
     for obj in queryset:
         try:

@@ -213,3 +213,20 @@ def test_the_admin_site_tells_why_an_invitation_was_refused(client, bank):
                            {"organization": bank.pk, "email": "clerk@first.example"}, follow=True)
     assert "already a member of First Bank" in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+def test_a_refused_sign_up_leaves_the_invitation_unused(client, admin):
+    invite(client, admin, "fresh@example.com")
+    response = client.post(link_in(mail.outbox[0]), {"password1": "123", "password2": "123"})
+    assert response.status_code == 400
+    assert "This password is too short" in response.content.decode()
+    assert not User.objects.filter(email="fresh@example.com").exists()
+    assert Invitation.objects.get().accepted_at is None
+
+
+def test_the_page_lists_the_organizations_own_invitations_only(client, admin, other_admin):
+    invite(client, admin, "ours@example.com")
+    invite(client, other_admin, "theirs@example.com")
+    client.force_login(admin)
+    page = client.get(reverse("organization")).content.decode()
+    assert "ours@example.com" in page and "theirs@example.com" not in page
