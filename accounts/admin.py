@@ -1,13 +1,33 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.http import Http404
 
+from . import services
 from .forms import UserAdminChangeForm, UserAdminCreationForm
-from .models import Organization, User
+from .models import Invitation, JoinRequest, MembershipEvent, Organization, User
+
+
+def _for_each(modeladmin, request, queryset, service, done):
+    """Run a service on each selected object as the signed-in staff member; refusals are listed."""
+    count = 0
+    for obj in queryset:
+        try:
+            service(request.user, obj)
+        except ValidationError as error:
+            modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
+        except Http404:  # what the services say of a user who is no official of an organization
+            modeladmin.message_user(request, f"{obj}: not an official of an organization.", messages.ERROR)
+        else:
+            count += 1
+    if count:
+        modeladmin.message_user(request, f"{count} {done}.", messages.SUCCESS)
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "member_count", "created_at")
+    list_display = ("name", "member_count", "auto_accept_threshold", "created_at")
     search_fields = ("name",)
 
     @admin.display(description="members")
@@ -20,14 +40,18 @@ class UserAdmin(BaseUserAdmin):
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
     ordering = ("email",)
-    list_display = ("email", "full_name", "role", "organization", "is_staff", "is_active")
-    list_filter = ("role", "organization", "is_staff", "is_superuser", "is_active")
+    list_display = ("email", "full_name", "role", "organization", "is_org_admin", "suspended_at", "is_staff",
+                    "is_active")
+    list_filter = ("role", "organization", "is_org_admin", "is_staff", "is_superuser", "is_active")
     search_fields = ("email", "full_name", "organization__name")
     autocomplete_fields = ("organization",)
+    # Administrators and suspension change through the actions, which keep an administrator and the audit.
+    readonly_fields = ("is_org_admin", "suspended_at")
+    actions = ["suspend", "reinstate", "make_org_admin", "remove_org_admin"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("full_name",)}),
-        ("Role", {"fields": ("role", "organization")}),
+        ("Role", {"fields": ("role", "organization", "is_org_admin", "suspended_at")}),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
@@ -43,3 +67,105 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    @admin.action(description="Suspend the selected officials", permissions=["change"])
+    def suspend(self, request, queryset):
+        _for_each(self, request, queryset, services.suspend_member, "suspended")
+
+    @admin.action(description="Reinstate the selected officials", permissions=["change"])
+    def reinstate(self, request, queryset):
+        _for_each(self, request, queryset, services.reinstate_member, "reinstated")
+
+    @admin.action(description="Make the selected officials administrators of their organization",
+                  permissions=["change"])
+    def make_org_admin(self, request, queryset):
+        _for_each(self, request, queryset, services.grant_org_admin, "made administrators")
+
+    @admin.action(description="Remove the selected officials as administrators", permissions=["change"])
+    def remove_org_admin(self, request, queryset):
+        _for_each(self, request, queryset, services.revoke_org_admin, "removed as administrators")
+
+
+class InvitationAddForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ("organization", "email")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Staff invite from the add form (the e-mail is sent as from an organization's page) and revoke."""
+
+    form = InvitationAddForm
+    list_display = ("email", "organization", "state", "invited_by", "created_at", "accepted_at", "revoked_at")
+    list_filter = ("organization",)
+    search_fields = ("email", "organization__name")
+    autocomplete_fields = ("organization",)
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        try:
+            created = services.invite(request.user, obj.organization, obj.email,
+                                      build_absolute_uri=request.build_absolute_uri)
+        except ValidationError as error:
+            # The add form has been validated already; a refusal here (a member, mail down) is told and
+            # nothing is stored.
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return
+        obj.pk = created.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:  # refused in save_model
+            return self.response_post_save_add(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("accounts.change_invitation")
+
+    @admin.action(description="Revoke the selected invitations", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        _for_each(self, request, queryset, services.revoke_invitation, "revoked")
+
+
+@admin.register(JoinRequest)
+class JoinRequestAdmin(admin.ModelAdmin):
+    list_display = ("user", "organization", "status", "message", "created_at", "decided_by", "decided_at")
+    list_filter = ("status", "organization")
+    search_fields = ("user__email", "organization__name")
+    actions = ["approve", "decline"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("accounts.change_joinrequest")
+
+    @admin.action(description="Approve the selected requests", permissions=["decide"])
+    def approve(self, request, queryset):
+        _for_each(self, request, queryset, services.approve_join_request, "approved")
+
+    @admin.action(description="Decline the selected requests", permissions=["decide"])
+    def decline(self, request, queryset):
+        _for_each(self, request, queryset, services.decline_join_request, "declined")
+
+
+@admin.register(MembershipEvent)
+class MembershipEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "organization", "actor", "action", "subject", "detail")
+    list_filter = ("action", "organization")
+    search_fields = ("actor__email", "subject__email", "organization__name", "detail")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,11 +1,18 @@
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
+
+from batches.selectors import is_official
+from recognition.api import ERRORS
+
+from . import selectors
+from .models import Organization, User
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -45,3 +52,33 @@ class ObtainTokenView(APIView):
         serializer.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return Response({"token": token.key})
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    suspended = serializers.BooleanField(source="is_suspended", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ("id", "email", "full_name", "is_org_admin", "suspended", "suspended_at")
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organization
+        fields = ("name", "auto_accept_threshold", "members")
+
+    @extend_schema_field(MemberSerializer(many=True))
+    def get_members(self, organization):
+        return MemberSerializer(selectors.members_of(organization), many=True).data
+
+
+class OrganizationView(APIView):
+    """Your organization and its officials (bank officials only)."""
+
+    @extend_schema(responses={200: OrganizationSerializer, 401: ERRORS[401], 404: ERRORS[404]})
+    def get(self, request):
+        if not is_official(request.user):  # as if there were nothing here
+            raise NotFound()
+        return Response(OrganizationSerializer(request.user.organization).data)

@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -85,6 +88,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         "staff status", default=False, help_text="Can log into the admin site."
     )
     is_active = models.BooleanField(default=True)
+    is_org_admin = models.BooleanField(
+        "organization administrator",
+        default=False,
+        help_text="Manages the organization's members, invitations and settings. Bank officials only.",
+    )
+    # Set by the organization's administrators (or staff), apart from is_active, the staff's own switch:
+    # reinstating never reopens an account staff closed, and the date says since when.
+    suspended_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Suspended officials can neither log in nor use their API token.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -99,6 +113,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=~models.Q(role="official") | models.Q(organization__isnull=False),
                 name="accounts_official_has_organization",
                 violation_error_message="A bank official must belong to an organization.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_org_admin=False) | models.Q(role="official"),
+                name="accounts_org_admin_is_official",
+                violation_error_message="Only a bank official can administer an organization.",
             ),
         ]
 
@@ -118,3 +137,97 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_official(self):
         return self.role == self.Role.OFFICIAL
+
+    @property
+    def is_suspended(self):
+        return self.suspended_at is not None
+
+
+class Invitation(models.Model):
+    """An e-mailed, signed link that makes whoever holds the address an official of the organization."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField("e-mail address", max_length=254)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.email} to {self.organization}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+
+    @property
+    def state(self):
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "pending"
+
+
+class JoinRequest(models.Model):
+    """A user's request to become an official of an organization, for its administrators to decide."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="join_requests")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="join_requests")
+    message = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], condition=models.Q(status="pending"),
+                name="accounts_one_pending_join_request",
+                violation_error_message="You have already asked to join this organization.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} to {self.organization} ({self.status})"
+
+
+class MembershipEvent(models.Model):
+    """The audit trail of membership: who did what to whom, in which organization, when."""
+
+    class Action(models.TextChoices):
+        INVITED = "invited", "invited"
+        INVITATION_REVOKED = "invitation_revoked", "revoked an invitation"
+        INVITATION_ACCEPTED = "invitation_accepted", "accepted an invitation"
+        JOIN_REQUESTED = "join_requested", "asked to join"
+        JOIN_APPROVED = "join_approved", "approved a join request"
+        JOIN_DECLINED = "join_declined", "declined a join request"
+        SUSPENDED = "suspended", "suspended"
+        REINSTATED = "reinstated", "reinstated"
+        ADMIN_GRANTED = "admin_granted", "made administrator"
+        ADMIN_REVOKED = "admin_revoked", "removed as administrator"
+        SETTINGS_CHANGED = "settings_changed", "changed the settings"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="membership_events")
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    subject = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.actor} {self.get_action_display()} {self.subject or self.detail}"

@@ -1,14 +1,24 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import redirect
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.views import View
 from django.views.generic import CreateView, UpdateView
 from rest_framework.authtoken.models import Token
 
-from . import services
-from .forms import ProfileForm, SignUpForm
+from batches.models import Batch
+from batches.selectors import is_official
+from batches.services import acceptance_threshold
+
+from . import selectors, services
+from .forms import (
+    InvitationSignUpForm, InviteForm, JoinRequestForm, OrganizationSettingsForm, ProfileForm, SignUpForm,
+)
+from .models import Organization
 
 
 class SignUpView(CreateView):
@@ -18,8 +28,8 @@ class SignUpView(CreateView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        # Two backends are configured (axes, then ModelBackend): name the one that holds the user.
-        login(self.request, self.object, backend="django.contrib.auth.backends.ModelBackend")
+        # Two backends are configured (axes, then MemberBackend): name the one that holds the user.
+        login(self.request, self.object, backend="accounts.backends.MemberBackend")
         messages.success(self.request, "Welcome to Digits. Your account is ready.")
         return response
 
@@ -53,3 +63,198 @@ class RevokeTokenView(LoginRequiredMixin, View):
         services.revoke_api_token(request.user)
         messages.success(request, "Your API token was revoked.")
         return redirect("profile")
+
+
+class OfficialRequiredMixin(LoginRequiredMixin):
+    """Anonymous visitors go to the log-in page; signed-in people who are not officials get a 404."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not is_official(request.user):
+            raise Http404("No such page.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class OrgAdminRequiredMixin(LoginRequiredMixin):
+    """The organization's actions: 404 for anybody but its active administrators."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not selectors.is_org_admin(request.user):
+            raise Http404("No such page.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _thresholds(organization):
+    """Per kind of batch: the threshold a new batch gets, and the default it would get without a setting."""
+    no_setting = Organization()
+    return [(label, acceptance_threshold(organization, kind), acceptance_threshold(no_setting, kind))
+            for kind, label in Batch.Kind.choices]
+
+
+def organization_page(request, status=200, **forms):
+    organization = request.user.organization
+    context = {"organization": organization, "members": selectors.members_of(organization),
+               "is_admin": selectors.is_org_admin(request.user)}
+    if context["is_admin"]:
+        context.update(
+            invite_form=forms.get("invite_form") or InviteForm(),
+            settings_form=forms.get("settings_form") or OrganizationSettingsForm(
+                initial={"auto_accept_threshold": organization.auto_accept_threshold}
+            ),
+            invitations=selectors.open_invitations_of(organization),
+            join_requests=selectors.pending_join_requests_of(organization),
+            events=selectors.events_of(organization),
+            thresholds=_thresholds(organization),
+            invitation_days=settings.INVITATION_MAX_AGE_DAYS,
+        )
+    return render(request, "accounts/organization.html", context, status=status)
+
+
+class OrganizationView(OfficialRequiredMixin, View):
+    def get(self, request):
+        return organization_page(request)
+
+
+class OrganizationSettingsView(OrgAdminRequiredMixin, View):
+    def post(self, request):
+        form = OrganizationSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_organization_settings(
+                    request.user, request.user.organization,
+                    auto_accept_threshold=form.cleaned_data["auto_accept_threshold"],
+                )
+            except ValidationError as error:
+                form.add_error("auto_accept_threshold", error)
+        if not form.is_valid():
+            return organization_page(request, status=400, settings_form=form)
+        messages.success(request, "The settings were saved; new batches use them.")
+        return redirect("organization")
+
+
+class InviteView(OrgAdminRequiredMixin, View):
+    def post(self, request):
+        form = InviteForm(request.POST)
+        if form.is_valid():
+            try:
+                invitation = services.invite(
+                    request.user, request.user.organization, form.cleaned_data["email"],
+                    build_absolute_uri=request.build_absolute_uri,
+                )
+            except ValidationError as error:
+                form.add_error("email", error)
+        if not form.is_valid():
+            return organization_page(request, status=400, invite_form=form)
+        messages.success(request, f"An invitation was e-mailed to {invitation.email}.")
+        return redirect("organization")
+
+
+def _act(request, action, obj, done):
+    """Run one service on ``obj``; its refusal is shown as a message, and the page shown again either way."""
+    try:
+        action(request.user, obj)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("organization")
+
+
+class InvitationRevokeView(OrgAdminRequiredMixin, View):
+    def post(self, request, pk):
+        invitation = selectors.invitation_of(request.user, pk)
+        done = f"The invitation of {invitation.email} was revoked."
+        return _act(request, services.revoke_invitation, invitation, done)
+
+
+class JoinRequestDecisionView(OrgAdminRequiredMixin, View):
+    DECISIONS = {"approve": (services.approve_join_request, "approved"),
+                 "decline": (services.decline_join_request, "declined")}
+
+    def post(self, request, pk, decision):
+        join_request = selectors.join_request_of(request.user, pk)
+        action, done = self.DECISIONS[decision]
+        return _act(request, action, join_request, f"The request of {join_request.user.email} was {done}.")
+
+
+class MemberActionView(OrgAdminRequiredMixin, View):
+    ACTIONS = {
+        "suspend": (services.suspend_member, "{} is suspended."),
+        "reinstate": (services.reinstate_member, "{} is reinstated."),
+        "make-admin": (services.grant_org_admin, "{} is now an administrator."),
+        "remove-admin": (services.revoke_org_admin, "{} is no longer an administrator."),
+    }
+
+    def post(self, request, pk, action):
+        member = selectors.member_of(request.user, pk)
+        service, done = self.ACTIONS[action]
+        return _act(request, service, member, done.format(member.email))
+
+
+class JoinRequestView(LoginRequiredMixin, View):
+    """A signed-in person asks to join an organization, and sees their requests."""
+
+    template_name = "accounts/join.html"
+
+    def get(self, request):
+        return self.page(JoinRequestForm())
+
+    def post(self, request):
+        form = JoinRequestForm(request.POST)
+        if form.is_valid():
+            try:
+                join_request = services.request_to_join(
+                    request.user, form.cleaned_data["organization"], form.cleaned_data["message"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+        if not form.is_valid():
+            return self.page(form, status=400)
+        messages.success(request, f"Your request to join {join_request.organization} was sent to its "
+                                  "administrators.")
+        return redirect("organization-join")
+
+    def page(self, form, status=200):
+        context = {"form": form, "join_requests": selectors.join_requests_by(self.request.user)}
+        return render(self.request, self.template_name, context, status=status)
+
+
+class InvitationAcceptView(View):
+    """The link of an invitation. Signed in with the invited address: join. Anonymous: sign up with that
+    address (or log in and come back). Any reason the link cannot be used is shown, with a 400."""
+
+    template_name = "accounts/invitation.html"
+
+    def dispatch(self, request, token):
+        try:
+            self.invitation = selectors.invitation_from_token(token)
+        except ValidationError as error:
+            return self.page(error=" ".join(error.messages), status=400)
+        return super().dispatch(request, token)
+
+    def get(self, request, token):
+        anonymous = not request.user.is_authenticated
+        return self.page(form=InvitationSignUpForm(invitation=self.invitation) if anonymous else None)
+
+    def post(self, request, token):
+        try:
+            if request.user.is_authenticated:
+                user = services.accept_invitation(request.user, self.invitation)
+            else:
+                form = InvitationSignUpForm(request.POST, invitation=self.invitation)
+                if not form.is_valid():
+                    return self.page(form=form, status=400)
+                user = services.sign_up_by_invitation(
+                    self.invitation, password=form.cleaned_data["password1"],
+                    full_name=form.cleaned_data["full_name"],
+                )
+                login(request, user, backend="accounts.backends.MemberBackend")
+        except ValidationError as error:
+            return self.page(error=" ".join(error.messages), status=400)
+        messages.success(request, f"Welcome to {user.organization}: you are one of its officials now.")
+        return redirect("organization")
+
+    def page(self, status=200, **context):
+        invitation = getattr(self, "invitation", None)
+        if invitation is not None and not self.request.user.is_authenticated:
+            context["has_account"] = selectors.account_exists(invitation.email)
+        return render(self.request, self.template_name, {"invitation": invitation, **context}, status=status)

@@ -106,7 +106,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend that also refuses suspended officials, at log-in and on every session request.
+    "accounts.backends.MemberBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -131,6 +132,8 @@ AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
 # Log-in, sign-up and password-reset posts per client IP, whatever addresses they name: axes locks out
 # one address at a time, this stops one client trying many (accounts.throttling).
 ACCOUNT_FORMS_THROTTLE = env("ACCOUNT_FORMS_THROTTLE", default="30/hour")
+# An invitation's signed link works this long (and once).
+INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 
 # E-mail: console locally; SMTP in production, e.g. EMAIL_URL=smtp+tls://user:pass@host:587
 # sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... from one URL

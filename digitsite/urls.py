@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import ObtainTokenView
+from accounts.api import ObtainTokenView, OrganizationView
 from batches.api import BatchViewSet
 from recognition.api import PredictionViewSet
 
@@ -17,6 +17,7 @@ router.register("batches", BatchViewSet, basename="batch")
 
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
+    path("organization/", OrganizationView.as_view(), name="organization"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("", include(router.urls)),
 ]
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include("recognition.urls")),
     path("accounts/", include("accounts.urls")),
     path("batches/", include("batches.urls")),
+    path("organization/", include("accounts.organization_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the switcher posts here
     path("api/v1/", include((api_v1, "api"))),

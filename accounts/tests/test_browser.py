@@ -1,7 +1,10 @@
 import pytest
+from django.core import mail
+from playwright.sync_api import expect
 
 from accounts.models import User
 
+from .conftest import link_in
 from .factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,3 +41,37 @@ def test_navigation_fits_a_phone_screen(live_server, page):
     assert not menu.is_visible()
     page.locator("label.nav-toggle-label").click()
     assert menu.get_by_role("link", name="Sign up").is_visible()
+
+
+def test_an_admin_invites_and_the_invited_person_signs_up_and_joins(live_server, page, browser, admin):
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", admin.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Organization").click()
+    page.get_by_role("heading", name="Invite an official").wait_for()
+    page.get_by_label("E-mail address").fill("invited@example.com")
+    page.get_by_role("button", name="Send the invitation").click()
+    expect(page.locator(".messages")).to_contain_text("An invitation was e-mailed to invited@example.com")
+    expect(page.locator("#invitations")).to_contain_text("invited@example.com")
+
+    # The invited person, in a browser of their own.
+    context = browser.new_context()
+    invited = context.new_page()
+    invited.goto(live_server.url + link_in(mail.outbox[0]))
+    invited.get_by_role("heading", name="Join First Bank").wait_for()
+    expect(invited.get_by_label("E-mail address")).to_be_disabled()
+    expect(invited.get_by_label("E-mail address")).to_have_value("invited@example.com")
+    invited.get_by_label("Full name").fill("Invited Person")
+    invited.locator("input[name=password1]").fill(PASSWORD)
+    invited.locator("input[name=password2]").fill(PASSWORD)
+    invited.get_by_role("button", name="Sign up and join").click()
+    expect(invited.locator(".messages")).to_contain_text("Welcome to First Bank")
+    expect(invited.locator("#members")).to_contain_text("invited@example.com")
+    context.close()
+    user = User.objects.get(email="invited@example.com")
+    assert (user.role, user.organization) == (User.Role.OFFICIAL, admin.organization)
+
+    page.reload()
+    expect(page.locator("#members")).to_contain_text("invited@example.com")
+    expect(page.locator("#invitations")).to_have_count(0)  # no open invitation left
