@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import ObtainTokenView
-from batches.api import BatchViewSet
+from batches.api import BatchExportCSVView, BatchExportJSONView, BatchViewSet
 from recognition.api import PredictionViewSet
 
 from .health import healthz
@@ -18,6 +18,8 @@ router.register("batches", BatchViewSet, basename="batch")
 api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("batches/<uuid:pk>/export.csv", BatchExportCSVView.as_view(), name="batch-export-csv"),
+    path("batches/<uuid:pk>/export.json", BatchExportJSONView.as_view(), name="batch-export-json"),
     path("", include(router.urls)),
 ]
 
