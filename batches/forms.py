@@ -34,3 +34,7 @@ class BatchForm(forms.Form):
         if not self.errors and not cleaned.get("files") and not cleaned.get("archive"):
             raise forms.ValidationError("Choose some images or a .zip of them.", code="required")
         return cleaned
+
+
+class ExportForm(forms.Form):
+    all = forms.BooleanField(required=False, help_text="Every item, not only the settled ones.")

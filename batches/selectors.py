@@ -2,12 +2,14 @@
 
 from django.db.models import Case, CharField, Count, F, Q, Value, When
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from recognition.models import Prediction
 
 from .models import Batch, BatchItem
 
 State = BatchItem.State
+RATE_WINDOW = 100  # the last readings the throughput is measured over
 
 
 def is_official(user):
@@ -54,6 +56,26 @@ def progress_of(batch):
     ended = counts["total"] - counts[State.PENDING]
     return {"counts": counts, "ended": ended, "finished": ended == counts["total"],
             "percent": round(100 * ended / counts["total"]) if counts["total"] else 100}
+
+
+def pace_of(batch, pending, now=None):
+    """Items read per second over the batch's last RATE_WINDOW readings, from the predictions' finished
+    times, and the seconds left for the ``pending`` ones at that pace; None for each while unknown.
+
+    While items are pending the window runs up to now, so a pace falls (and the time left grows) while
+    no worker reads: nothing is kept in memory, so a worker restarted mid-batch changes nothing.
+    """
+    finished = list(
+        Prediction.objects.filter(batch_item__batch=batch, finished_at__isnull=False)
+        .order_by("-finished_at").values_list("finished_at", flat=True)[:RATE_WINDOW]
+    )
+    if len(finished) < 2:
+        return {"items_per_s": None, "seconds_left": None}
+    end = max(now or timezone.now(), finished[0]) if pending else finished[0]
+    span = (end - finished[-1]).total_seconds()
+    rate = (len(finished) - 1) / span if span > 0 else None
+    left = round(pending / rate, 1) if rate and pending else (0.0 if not pending else None)
+    return {"items_per_s": round(rate, 2) if rate else None, "seconds_left": left}
 
 
 def batches_of(user):

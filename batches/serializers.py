@@ -70,3 +70,29 @@ class BatchCreateSerializer(serializers.Serializer):
         if not attrs.get("files") and not attrs.get("archive"):
             raise serializers.ValidationError({"files": ["Send some images (files) or a .zip of them (archive)."]})
         return attrs
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    all = serializers.BooleanField(
+        default=False,
+        help_text="Every item; by default only the settled ones (accepted, corrected, accepted automatically).",
+    )
+
+
+class ExportRowSerializer(serializers.Serializer):
+    """One item of an export (the schema of the JSON export; the CSV export has the same columns)."""
+
+    position = serializers.IntegerField()
+    file_name = serializers.CharField()
+    reading = serializers.CharField(help_text="What the engine read; empty when nothing was found.")
+    final_value = serializers.CharField(
+        help_text="The person's value, the reading when accepted automatically; empty when rejected or not "
+        "settled."
+    )
+    confidence = serializers.FloatField(allow_null=True)
+    state = serializers.ChoiceField(choices=BatchItem.State.choices)
+    reviewer = serializers.CharField(help_text="The e-mail of who decided; empty when nobody did.")
+    decided_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True)
+    model_version = serializers.CharField()
+    batch_name = serializers.CharField()

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views import View
 from django.views.generic import ListView
@@ -11,8 +11,11 @@ from digitsite.errors import StorageUnavailable
 from recognition.services import thumbnail_of
 from recognition.views import file_response
 
-from . import selectors, services
-from .forms import BatchForm
+from . import exports, selectors, services
+from .forms import BatchForm, ExportForm
+from .models import BatchItem
+
+State = BatchItem.State
 
 ITEMS_PER_PAGE = 100
 
@@ -66,22 +69,54 @@ class BatchCreateView(OfficialRequiredMixin, View):
         return redirect("batch-detail", pk=batch.pk)
 
 
+# The order of the states in the bar and its legend: settled first, then what is left to do.
+BAR_STATES = [State.AUTO_ACCEPTED, State.ACCEPTED, State.CORRECTED, State.NEEDS_REVIEW, State.REJECTED,
+              State.FAILED, State.PENDING]
+
+
+def duration_text(seconds):
+    if seconds is None:
+        return "unknown"
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+def live_progress(batch):
+    """The counts, the pace and the time left, with their words, as the page shows them and polls them."""
+    progress = selectors.progress_of(batch)
+    counts = progress["counts"]
+    progress.update(selectors.pace_of(batch, counts[State.PENDING]))
+    rate = progress["items_per_s"]
+    progress["pace_text"] = "unknown" if rate is None else f"{rate:,.1f} items/s"
+    progress["time_left_text"] = "none" if progress["finished"] else duration_text(progress["seconds_left"])
+    progress["segments"] = [{
+        "state": state.value, "label": state.label, "count": counts[state],
+        "percent": round(100 * counts[state] / counts["total"], 2) if counts["total"] else 0,
+    } for state in BAR_STATES]
+    progress["summary"] = ", ".join(f"{s['label']}: {s['count']}" for s in progress["segments"] if s["count"])
+    return progress
+
+
 class BatchDetailView(OfficialRequiredMixin, View):
     def get(self, request, pk):
         batch = selectors.batch_of(request.user, pk)
         items = Paginator(selectors.items_of(batch), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
         return render(request, "batches/batch_detail.html", {
-            "batch": batch, "progress": selectors.progress_of(batch), "items": items,
+            "batch": batch, "progress": live_progress(batch), "items": items,
         })
 
 
 class BatchProgressView(OfficialRequiredMixin, View):
-    """What the batch page polls: the counts per state, and the states of the items on its page (?page=)."""
+    """What the batch page polls: the counts per state, the pace and time left, and the states of the items
+    on its page (?page=)."""
 
     def get(self, request, pk):
         batch = selectors.batch_of(request.user, pk)
         items = Paginator(selectors.items_of(batch), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
-        progress = selectors.progress_of(batch)
+        progress = live_progress(batch)
         progress["items"] = [{
             "id": item.pk, "state": item.state, "state_label": item.state_label, "reading": item.reading,
             "confidence_percent": item.confidence_percent,
@@ -101,3 +136,23 @@ class BatchItemImageView(OfficialRequiredMixin, View):
 class BatchItemThumbnailView(OfficialRequiredMixin, View):
     def get(self, request, batch_pk, pk):
         return file_response(thumbnail_of(selectors.item_of(request.user, batch_pk, pk).prediction))
+
+
+def export_response(batch, file_format, everything):
+    """The batch's export streamed as an attachment: the rows are read and sent a chunk at a time."""
+    chunks, content_type, name = exports.export(batch, file_format, everything)
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class BatchExportView(OfficialRequiredMixin, View):
+    """The settled items (every item with ?all=1) as CSV or JSON."""
+
+    file_format = None
+
+    def get(self, request, pk):
+        batch = selectors.batch_of(request.user, pk)
+        form = ExportForm(request.GET)
+        return export_response(batch, self.file_format, form.is_valid() and form.cleaned_data["all"])

@@ -122,6 +122,60 @@ def growth(before, after):
     return f"{100 * (after - before) / before:+.1f} %" if before else ""
 
 
+def stack_environment(out):
+    """Production settings for a stack whose uploads, static files and (without DATABASE_URL) fresh SQLite
+    database live under ``out``; the last run's are removed."""
+    media = out / "media"
+    shutil.rmtree(media, ignore_errors=True)  # the last run's uploads
+    environment = {
+        **os.environ,
+        "DIGITS_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
+        "MEDIA_ROOT": str(media),
+        "STATIC_ROOT": str(out / "static"),
+        "LOG_LEVEL": "WARNING",
+    }
+    if "DATABASE_URL" not in environment:
+        database = out / "bench.sqlite3"
+        for path in (database, *out.glob("bench.sqlite3-*")):  # with the last run's WAL files
+            path.unlink(missing_ok=True)
+        environment["DATABASE_URL"] = f"sqlite:///{database}"
+    return environment
+
+
+def prepare(environment):
+    manage(environment, "migrate", "--noinput", "-v0")
+    manage(environment, "collectstatic", "--noinput", "-v0")
+
+
+def start_stack(environment, out, web_workers, web_threads, celery_count, celery_pool):
+    """Start gunicorn, the Celery worker(s) and the sweeper on a prepared database; (base URL, processes)."""
+    port = free_port()
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "digitsite.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--worker-class", "gthread", "--workers", str(web_workers),
+             "--threads", str(web_threads), "--log-level", "warning",
+             # Longer than any user's pause: at gunicorn's default of 2 s, a connection closed
+             # just as its client sends on it loses that request (1 in about 9,000 when paced).
+             "--keep-alive", "75"],
+            cwd=BASE_DIR, env=environment,
+        ),
+    ]
+    workers = 1 if celery_pool != "solo" else celery_count
+    for number in range(workers):
+        processes.append(subprocess.Popen(
+            celery("worker", "--loglevel", "WARNING", "--pool", celery_pool, "--concurrency",
+                   str(celery_count), "--hostname", f"bench{number}@%h",
+                   "--without-gossip", "--without-mingle", "--without-heartbeat"),
+            cwd=BASE_DIR, env=environment,
+        ))
+    processes.append(subprocess.Popen(sweeper(out, loglevel="WARNING"), cwd=BASE_DIR, env=environment))
+    return f"http://127.0.0.1:{port}", processes
+
+
 def report(rows, args, counts, database, started, minutes=(), rss=None):
     percentiles = list(rows[0]["percentiles"]) if rows else []
     lines = [
@@ -207,53 +261,16 @@ def main(argv=None):
 
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    media = out / "media"
-    shutil.rmtree(media, ignore_errors=True)  # the last run's uploads
-    environment = {
-        **os.environ,
-        "DIGITS_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
-        "MEDIA_ROOT": str(media),
-        "STATIC_ROOT": str(out / "static"),
-        "LOG_LEVEL": "WARNING",
-    }
-    if "DATABASE_URL" not in environment:
-        database = out / "bench.sqlite3"
-        for path in (database, *out.glob("bench.sqlite3-*")):  # with the last run's WAL files
-            path.unlink(missing_ok=True)
-        environment["DATABASE_URL"] = f"sqlite:///{database}"
+    environment = stack_environment(out)
     database_name = environment["DATABASE_URL"].split(":", 1)[0]
 
     with redis_service() as redis_url:
         environment["REDIS_URL"] = redis_url
-        manage(environment, "migrate", "--noinput", "-v0")
-        manage(environment, "collectstatic", "--noinput", "-v0")
+        prepare(environment)
         tokens = json.loads(shell(environment, MAKE_USERS.format(
             count=args.users, emails=BENCH_EMAILS, warm_up=WARM_UP_EMAIL)))
-        port = free_port()
-        host = f"http://127.0.0.1:{port}"
-        processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "digitsite.wsgi", "--bind", f"127.0.0.1:{port}",
-                 "--worker-class", "gthread", "--workers", str(args.web_workers),
-                 "--threads", str(args.web_threads), "--log-level", "warning",
-                 # Longer than any user's pause: at gunicorn's default of 2 s, a connection closed
-                 # just as its client sends on it loses that request (1 in about 9,000 when paced).
-                 "--keep-alive", "75"],
-                cwd=BASE_DIR, env=environment,
-            ),
-        ]
-        workers = 1 if args.celery_pool != "solo" else args.celery
-        for number in range(workers):
-            processes.append(subprocess.Popen(
-                celery("worker", "--loglevel", "WARNING", "--pool", args.celery_pool, "--concurrency",
-                       str(args.celery), "--hostname", f"bench{number}@%h",
-                       "--without-gossip", "--without-mingle", "--without-heartbeat"),
-                cwd=BASE_DIR, env=environment,
-            ))
-        processes.append(subprocess.Popen(sweeper(out, loglevel="WARNING"), cwd=BASE_DIR, env=environment))
+        host, processes = start_stack(environment, out, args.web_workers, args.web_threads, args.celery,
+                                      args.celery_pool)
         try:
             wait_for_http(host + "/healthz")
             warm_up(host, tokens["warm_up"])

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import ObtainTokenView, OrganizationView
-from batches.api import BatchViewSet
+from batches.api import BatchExportCSVView, BatchExportJSONView, BatchViewSet
 from recognition.api import PredictionViewSet
 
 from .health import healthz
@@ -19,6 +19,8 @@ api_v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="token"),
     path("organization/", OrganizationView.as_view(), name="organization"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("batches/<uuid:pk>/export.csv", BatchExportCSVView.as_view(), name="batch-export-csv"),
+    path("batches/<uuid:pk>/export.json", BatchExportJSONView.as_view(), name="batch-export-json"),
     path("", include(router.urls)),
 ]
 

@@ -75,8 +75,8 @@ def test_the_detail_page_shows_the_counts_without_javascript(official_client, ba
     first = batch.items.first().prediction
     Prediction.objects.filter(pk=first.pk).update(status="done", digit=1, confidence=0.999)
     page = official_client.get(reverse("batch-detail", args=[batch.pk])).content.decode()
-    assert '<dd data-count="pending">1</dd>' in page
-    assert '<dd data-count="auto_accepted">1</dd>' in page
+    assert '<strong data-count="pending">1</strong>' in page
+    assert '<strong data-count="auto_accepted">1</strong>' in page
     assert '<progress id="progress-bar" max="2" value="1">50%</progress>' in page
 
 

@@ -1,5 +1,6 @@
-// Batch page: every 2 s until every item has ended, fetch the counts and this page's items and update
-// them in place. Without JavaScript the page shows the counts as they were when it was loaded.
+// Batch page: every 2 s until every item has ended, fetch the counts, pace, time left and this page's
+// items and update them in place (the state bar too). Without JavaScript the page shows them as they
+// were when it was loaded.
 (function () {
   const section = document.getElementById("batch-progress");
   if (!section || section.dataset.finished === "true") return;
@@ -7,6 +8,14 @@
   function show(progress) {
     document.getElementById("progress-bar").value = progress.ended;
     document.getElementById("progress-ended").textContent = progress.ended;
+    document.getElementById("progress-pace").textContent = progress.pace_text;
+    document.getElementById("progress-left").textContent = progress.time_left_text;
+    document.getElementById("state-bar").setAttribute("aria-label", progress.summary);
+    for (const segment of progress.segments) {
+      const bar = section.querySelector(`[data-segment="${segment.state}"]`);
+      bar.style.width = `${segment.percent}%`;
+      bar.title = `${segment.label}: ${segment.count}`;
+    }
     for (const [state, count] of Object.entries(progress.counts)) {
       const cell = section.querySelector(`[data-count="${state}"]`);
       if (cell) cell.textContent = count;
