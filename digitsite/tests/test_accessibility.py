@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}}
 BLOCKING = {"serious", "critical"}
 ANONYMOUS_PAGES = ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password_reset/"]
-SIGNED_IN_PAGES = ["/", "/draw/", "/upload/", "/predictions/", "/accounts/profile/", "/batches/", "/batches/new/"]
+SIGNED_IN_PAGES = [
+    "/", "/draw/", "/upload/", "/predictions/", "/accounts/profile/", "/batches/", "/batches/new/", "/organization/",
+]
 
 
 def violations(page, url):
@@ -50,7 +52,7 @@ def done_predictions(official):
 def test_no_page_has_a_serious_or_critical_violation(live_server, page):
     found = [v for path in ANONYMOUS_PAGES for v in violations(page, live_server.url + path)]
 
-    official = make_official(email="clerk@first.example")
+    official = make_official(email="clerk@first.example", is_org_admin=True)
     digit, number = done_predictions(official)
     with mock.patch("recognition.services.enqueue"):
         batch = batch_services.create_batch(official, "March cheques", "amount", [upload("107.png", number_png())])
