@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("recognition.urls")),
     path("accounts/", include("accounts.urls")),
     path("batches/", include("batches.urls")),
+    path("review/", include("batches.review_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"))),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
