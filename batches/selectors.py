@@ -79,9 +79,21 @@ def _with_state(items):
     )
 
 
-def items_of(batch):
-    """The batch's items in order, each with its prediction and its derived ``state``."""
-    return _with_state(BatchItem.objects.filter(batch=batch))
+def items_of(batch, state=None, confidence_below=None):
+    """The batch's items in order, each with its prediction, its derived ``state`` and ``sort_confidence``
+    (nothing read counts as the lowest); optionally only those in a state or read less sure than a value."""
+    items = _with_sort_confidence(_with_state(BatchItem.objects.filter(batch=batch)))
+    if state:
+        items = items.filter(state=state)
+    if confidence_below is not None:
+        items = items.filter(prediction__confidence__lt=confidence_below)
+    return items
+
+
+def _with_sort_confidence(items):
+    return items.annotate(
+        sort_confidence=Coalesce("prediction__confidence", Value(-1.0), output_field=FloatField())
+    )
 
 
 def item_of(user, batch_pk, pk):
@@ -122,9 +134,7 @@ def review_queue(user, batch=None, state=State.NEEDS_REVIEW, confidence_below=No
         items = items.filter(batch=batch)
     if confidence_below is not None:
         items = items.filter(prediction__confidence__lt=confidence_below)
-    return items.annotate(
-        sort_confidence=Coalesce("prediction__confidence", Value(-1.0), output_field=FloatField())
-    ).order_by("sort_confidence", "pk")
+    return _with_sort_confidence(items).order_by("sort_confidence", "pk")
 
 
 def review_item_of(user, pk):

@@ -296,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "recognition.models.Prediction.Status",
         "BatchKindEnum": "batches.models.Batch.Kind",
         "BatchStatusEnum": [("reading", "reading"), ("read", "read")],
+        "ItemStateEnum": "batches.models.BatchItem.State",  # an item's state, before and after a review too
+        "AuditActionEnum": "batches.models.ReviewAction.Action",
     },
     "TITLE": "Digits API",
     "DESCRIPTION": (
