@@ -152,3 +152,20 @@ def test_the_home_page_shows_officials_their_open_batches_and_queue(official_cli
     assert reverse("review-queue") in page
     client.force_login(plain_user)
     assert "review-queue-size" not in client.get(reverse("home")).content.decode()
+
+
+def test_the_admin_shows_decisions_and_audit_read_only(admin_client, official, queue):
+    _, (five, *_) = queue
+    services.correct(official, five, "550")
+    action = ReviewAction.objects.get()
+    assert admin_client.get(reverse("admin:batches_reviewaction_changelist")).status_code == 200
+    page = admin_client.get(reverse("admin:batches_reviewaction_change", args=[action.pk])).content.decode()
+    assert "550" in page and 'name="value_after"' not in page  # shown, not editable
+    assert admin_client.get(reverse("admin:batches_reviewaction_add")).status_code == 403
+    assert admin_client.post(reverse("admin:batches_reviewaction_delete", args=[action.pk]), {"post": "yes"}
+                             ).status_code == 403
+    page = admin_client.get(reverse("admin:batches_batchitem_change", args=[five.pk])).content.decode()
+    assert "Corrected" in page and 'name="final_value"' not in page and "500" in page
+    admin_client.post(reverse("admin:batches_batchitem_change", args=[five.pk]), {"final_value": "1"})
+    five.refresh_from_db()
+    assert five.final_value == "550" and ReviewAction.objects.count() == 1
