@@ -48,7 +48,8 @@ class HomeView(TemplateView):
             **kwargs,
         )
         if batch_selectors.is_official(self.request.user):  # officials start from their open work
-            context["open_batches"] = batch_selectors.open_batches_of(self.request.user)[:OPEN_BATCHES_SHOWN]
+            open_batches = batch_selectors.open_batches_of(self.request.user)[:OPEN_BATCHES_SHOWN]
+            context["open_batches"] = [(batch, batch_selectors.counts_of(batch)) for batch in open_batches]
             context["review_queue_size"] = batch_selectors.review_queue(self.request.user).count()
         return context
 

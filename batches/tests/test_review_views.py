@@ -148,7 +148,8 @@ def test_other_banks_and_other_people_get_404(client, queue, outsider, plain_use
 
 def test_the_home_page_shows_officials_their_open_batches_and_queue(official_client, queue, plain_user, client):
     page = official_client.get(reverse("home")).content.decode()
-    assert "Cheques" in page and 'id="review-queue-size">3<' in page
+    assert "Cheques</a>: 0 being read," in page and "3 to review</a>" in page
+    assert 'id="review-queue-size">3<' in page
     assert reverse("review-queue") in page
     client.force_login(plain_user)
     assert "review-queue-size" not in client.get(reverse("home")).content.decode()
