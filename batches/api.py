@@ -12,13 +12,15 @@ from recognition.models import Prediction
 from . import selectors, services
 from .models import Batch
 from .serializers import (
-    AcceptAboveSerializer, AcceptedSerializer, BatchCreateSerializer, BatchDetailSerializer, BatchItemDetailSerializer,
-    BatchItemSerializer, BatchSerializer, ItemFilterSerializer, ReviewSerializer,
+    AcceptAboveSerializer, AcceptedSerializer, BatchCreateSerializer, BatchDetailSerializer,
+    BatchItemDetailSerializer, BatchItemSerializer, BatchSerializer, ItemFilterSerializer, ReviewSerializer,
 )
 
 CONFLICT = {409: OpenApiResponse(description="Another reviewer has the item open (see the message)")}
-ITEM_ORDERING = {"position": ["position"], "-position": ["-position"], "confidence": ["sort_confidence", "position"],
-                 "-confidence": ["-sort_confidence", "position"]}
+ITEM_ORDERING = {
+    "position": ["position"], "-position": ["-position"],
+    "confidence": ["sort_confidence", "position"], "-confidence": ["-sort_confidence", "position"],
+}
 
 
 class Conflict(exceptions.APIException):
@@ -66,10 +68,12 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         batch = selectors.batch_of(request.user, batch.pk)  # with its counts
         return Response(BatchDetailSerializer(batch, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[ItemFilterSerializer], responses={200: BatchItemSerializer(many=True), **ERRORS})
+    @extend_schema(parameters=[ItemFilterSerializer],
+                   responses={200: BatchItemSerializer(many=True), **ERRORS})
     @action(detail=True, url_path="items")
     def items(self, request, pk=None):
-        """The batch's items, paginated, with their states; filter by state and confidence, order by either."""
+        """The batch's items, paginated, with their states; filter by state and confidence, order by
+        either."""
         filters = ItemFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
@@ -112,8 +116,8 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         another reviewer has open), each with its audit row."""
         payload = AcceptAboveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        accepted = services.accept_above(request.user, self.get_object(), payload.validated_data["confidence"])
-        return Response({"accepted": accepted})
+        confidence = payload.validated_data["confidence"]
+        return Response({"accepted": services.accept_above(request.user, self.get_object(), confidence)})
 
     def _item(self, item_id):
         return get_object_or_404(selectors.items_of(self.get_object()), pk=item_id)

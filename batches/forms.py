@@ -37,6 +37,7 @@ class BatchForm(forms.Form):
         return cleaned
 
 
+State = BatchItem.State
 REVIEW_STATES = [(state.value, state.label) for state in selectors.REVIEWABLE]
 
 
@@ -60,7 +61,7 @@ class QueueFilterForm(forms.Form):
         below = data.get("confidence_below")
         return {
             "batch": data.get("batch"),
-            "state": None if data.get("state") == "all" else data.get("state") or BatchItem.State.NEEDS_REVIEW,
+            "state": None if data.get("state") == "all" else data.get("state") or State.NEEDS_REVIEW,
             "confidence_below": None if below is None else float(below) / 100,
         }
 
@@ -76,7 +77,8 @@ class ReviewForm(forms.Form):
 
 class AcceptAboveForm(forms.Form):
     batch = forms.ModelChoiceField(queryset=Batch.objects.none(), empty_label=None)
-    confidence = forms.DecimalField(label="Confidence at least (%)", min_value=0, max_value=100, decimal_places=2)
+    confidence = forms.DecimalField(label="Confidence at least (%)", min_value=0, max_value=100,
+                                    decimal_places=2)
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

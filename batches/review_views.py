@@ -15,6 +15,7 @@ from .models import BatchItem
 from .views import OfficialRequiredMixin
 
 QUEUE_PER_PAGE = 50
+ACCEPT_ABOVE_SUGGESTED = 97  # percent: what the bulk form offers first
 UNDO_DEPTH = 50  # how many of the reviewer's last decisions U can take back, newest first
 State = BatchItem.State
 
@@ -45,7 +46,9 @@ class ReviewQueueView(OfficialRequiredMixin, View):
         items = Paginator(queue, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
         return render(request, "batches/review_queue.html", {
             "form": form, "items": items, "query": _queue_query(request), "now": timezone.now(),
-            "accept_above": AcceptAboveForm(request.user, initial={"batch": arguments["batch"], "confidence": 97}),
+            "start": selectors.first_free(queue, request.user),
+            "accept_above": AcceptAboveForm(request.user, initial={
+                "batch": arguments["batch"], "confidence": ACCEPT_ABOVE_SUGGESTED}),
         })
 
 
@@ -61,7 +64,8 @@ class ReviewItemView(OfficialRequiredMixin, View):
             services.claim(request.user, item)
         except services.ReviewConflict as error:
             conflict = str(error)
-        return self._render(request, item, ReviewForm(initial={"value": self._value(item)}), conflict=conflict)
+        form = ReviewForm(initial={"value": self._value(item)})
+        return self._render(request, item, form, conflict=conflict)
 
     def post(self, request, pk):
         item = selectors.review_item_of(request.user, pk)

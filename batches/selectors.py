@@ -105,7 +105,7 @@ def state_of(item):
     return _with_state(BatchItem.objects.filter(pk=item.pk)).values_list("state", flat=True).get()
 
 
-# --- Review ---------------------------------------------------------------------------------------------------
+# --- Review ----------------------------------------------------------------------------------------------
 
 # What a reviewer may act on: a reading that has ended (a pending or failed one has nothing to review).
 REVIEWABLE = [State.NEEDS_REVIEW, State.AUTO_ACCEPTED, State.ACCEPTED, State.CORRECTED, State.REJECTED]
@@ -141,8 +141,13 @@ def review_item_of(user, pk):
     """One item of the user's organization (with its state), or 404."""
     if not is_official(user):
         raise Http404("No such item.")
-    return get_object_or_404(_with_state(BatchItem.objects.filter(batch__organization_id=user.organization_id)),
-                             pk=pk)
+    items = BatchItem.objects.filter(batch__organization_id=user.organization_id)
+    return get_object_or_404(_with_state(items), pk=pk)
+
+
+def first_free(queue, reviewer):
+    """Where a reviewer starts: the queue's first item nobody else holds."""
+    return queue.filter(_free_for(reviewer)).first()
 
 
 def neighbour_in_queue(queue, item, reviewer, forward=True):
@@ -159,7 +164,10 @@ def neighbour_in_queue(queue, item, reviewer, forward=True):
 
 def items_above(batch, confidence, reviewer):
     """The batch's needs-review items with a reading at least this sure, but those other reviewers hold."""
-    reading = Q(prediction__digit__isnull=False) if batch.kind == Batch.Kind.DIGIT else ~Q(prediction__digits="")
+    if batch.kind == Batch.Kind.DIGIT:
+        reading = Q(prediction__digit__isnull=False)
+    else:
+        reading = ~Q(prediction__digits="")
     return (items_of(batch).filter(state=State.NEEDS_REVIEW, prediction__confidence__gte=confidence)
             .filter(reading, _free_for(reviewer)))
 

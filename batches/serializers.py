@@ -92,7 +92,8 @@ class ReviewSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["action"] == "correct" and not attrs.get("value", "").strip():
-            raise serializers.ValidationError({"value": ["Send the corrected value, digits only."]}, code="required")
+            message = "Send the corrected value, digits only."
+            raise serializers.ValidationError({"value": [message]}, code="required")
         return attrs
 
 

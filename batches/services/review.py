@@ -13,7 +13,9 @@ from .. import selectors
 from ..models import Batch, BatchItem, ReviewAction
 
 Action, Decision, State = ReviewAction.Action, BatchItem.Decision, BatchItem.State
-DECIDED = {State.ACCEPTED: Decision.ACCEPTED, State.CORRECTED: Decision.CORRECTED, State.REJECTED: Decision.REJECTED}
+DECIDED = {
+    State.ACCEPTED: Decision.ACCEPTED, State.CORRECTED: Decision.CORRECTED, State.REJECTED: Decision.REJECTED,
+}
 
 
 class ReviewConflict(Exception):
@@ -30,7 +32,8 @@ def accept(reviewer, item):
         if state == State.ACCEPTED:
             raise ValidationError("This item is already accepted.", code="already_accepted")
         if not locked.reading:
-            raise ValidationError("Nothing was read: type the value, or reject the item.", code="nothing_read")
+            raise ValidationError("Nothing was read: type the value, or reject the item.",
+                                  code="nothing_read")
         _decide(locked, reviewer, Decision.ACCEPTED, locked.reading, timezone.now())
     return _act(reviewer, item, Action.ACCEPT, apply)
 
@@ -116,7 +119,8 @@ def clean_value(batch, value):
         raise ValidationError("Type the value, digits only (for example 1500).", code="required")
     if not (value.isascii() and value.isdigit()):
         raise ValidationError(
-            f"Type digits only (0–9), without spaces, separators or signs: “{value[:64]}” is not.", code="not_digits"
+            f"Type digits only (0–9), without spaces, separators or signs: “{value[:64]}” is not.",
+            code="not_digits",
         )
     if batch.kind == Batch.Kind.DIGIT and len(value) != 1:
         raise ValidationError("Each item of this batch is one digit: type a single digit.", code="one_digit")
@@ -127,12 +131,13 @@ def clean_value(batch, value):
 
 
 def clean_confidence(confidence):
+    message = "Give the confidence as a number from 0 to 1, e.g. 0.97."
     try:
         confidence = float(confidence)
     except (TypeError, ValueError):
-        raise ValidationError("Give the confidence as a number from 0 to 1, e.g. 0.97.", code="invalid") from None
+        raise ValidationError(message, code="invalid") from None
     if not 0 <= confidence <= 1:
-        raise ValidationError("Give the confidence as a number from 0 to 1, e.g. 0.97.", code="out_of_range")
+        raise ValidationError(message, code="out_of_range")
     return confidence
 
 
@@ -162,7 +167,8 @@ def _act(reviewer, item, action, apply):
 
 
 def _locked(item):
-    return BatchItem.objects.select_related("batch", "prediction").select_for_update(of=("self",)).get(pk=item.pk)
+    items = BatchItem.objects.select_related("batch", "prediction")
+    return items.select_for_update(of=("self",)).get(pk=item.pk)
 
 
 def _decide(item, reviewer, decision, value, at):

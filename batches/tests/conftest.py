@@ -69,12 +69,15 @@ def read_batch(official, readings, kind="amount", name="Cheques"):
     for a number kind (value "" when nothing was found), (digit or None, confidence) for digits, or None
     for an item still pending. The items come back in order."""
     with mock.patch("recognition.services.enqueue"):
-        batch = services.create_batch(official, name, kind, digit_files(*[n % 10 for n in range(len(readings))]))
+        files = digit_files(*[n % 10 for n in range(len(readings))])
+        batch = services.create_batch(official, name, kind, files)
     items = list(batch.items.order_by("position"))
     for item, reading in zip(items, readings):
         if reading is None:
             continue
         value, confidence = reading
         fields = {"digit": value} if kind == "digit" else {"digits": value}
-        Prediction.objects.filter(pk=item.prediction_id).update(status="done", confidence=confidence, **fields)
+        Prediction.objects.filter(pk=item.prediction_id).update(
+            status="done", confidence=confidence, **fields
+        )
     return batch, items

@@ -1,4 +1,5 @@
-"""The review pages: the queue, the review screen as a plain form (no JavaScript), bulk acceptance, isolation."""
+"""The review pages: the queue, the review screen as a plain form (no JavaScript), bulk acceptance,
+isolation, the officials' home and the admin."""
 
 import pytest
 from django.urls import reverse
@@ -101,10 +102,15 @@ def test_another_reviewers_claim_is_shown_and_refused(client, official, colleagu
     assert response.status_code == 409 and selectors.state_of(five) == State.NEEDS_REVIEW
 
 
-def test_next_skips_what_another_reviewer_holds(client, official, colleague, queue):
+def test_start_and_next_skip_what_another_reviewer_holds(client, official, colleague, queue):
     _, (five, three, seven, _) = queue
-    services.claim(official, five)
+    services.claim(official, three)
     client.force_login(colleague)
+    page = client.get(reverse("review-queue")).content.decode()
+    assert f'class="button" href="{review_url(five)}">Start reviewing' in page
+    assert "clerk@first.example has it open" in page
+    services.release(official, three)
+    services.claim(official, five)
     response = act(client, three, "next")
     assert response["Location"] == review_url(seven)
 
@@ -139,14 +145,16 @@ def test_other_banks_and_other_people_get_404(client, queue, outsider, plain_use
             assert client.get(url).status_code == 404, (user, url)
         assert client.post(review_url(five), {"action": "reject"}).status_code == 404
         response = client.post(reverse("review-accept-above"), {"batch": batch.pk, "confidence": "1"})
-        assert response.status_code == (400 if user == outsider else 404)  # not a batch the outsider may choose
+        # The outsider's form has no such batch to choose; a plain user gets no page at all.
+        assert response.status_code == (400 if user == outsider else 404)
     assert not ReviewAction.objects.exists()
     client.logout()
     response = client.get(review_url(five))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-def test_the_home_page_shows_officials_their_open_batches_and_queue(official_client, queue, plain_user, client):
+def test_the_home_page_shows_officials_their_open_batches_and_queue(official_client, queue, plain_user,
+                                                                    client):
     page = official_client.get(reverse("home")).content.decode()
     assert "Cheques</a>: 0 being read," in page and "3 to review</a>" in page
     assert 'id="review-queue-size">3<' in page
