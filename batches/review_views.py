@@ -99,13 +99,17 @@ class ReviewItemView(OfficialRequiredMixin, View):
 
     def _undo(self, request, item, query):
         """Take back the reviewer's last decision (made from these pages, on whichever item), else the
-        current item's last one, and show that item again."""
+        current item's last one, and show that item again. A decision of theirs that a colleague has since
+        changed is not theirs to take back any more."""
         undo_stack = request.session.get("review_undo", [])
         if undo_stack:
-            try:
-                item = selectors.review_item_of(request.user, undo_stack[-1])
-            finally:
-                request.session["review_undo"] = undo_stack[:-1]
+            request.session["review_undo"] = undo_stack[:-1]
+            item = selectors.review_item_of(request.user, undo_stack[-1])
+            effective = selectors.effective_actions(item)
+            if not effective or effective[-1].actor_id != request.user.pk:
+                messages.error(request, f"{item.batch} #{item.position} was changed since your decision: "
+                                        "nothing undone.")
+                return redirect(_review_url(item, query))
         try:
             services.undo(request.user, item)
         except ValidationError as error:

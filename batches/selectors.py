@@ -177,6 +177,17 @@ def count_above(batch, confidence, reviewer):
     return items_above(batch, confidence, reviewer).count()
 
 
+def effective_actions(item):
+    """The item's actions still in effect, oldest first: each undo takes back the latest one left."""
+    effective = []
+    for action in history_of(item):
+        if action.action != ReviewAction.Action.UNDO:
+            effective.append(action)
+        elif effective:
+            effective.pop()
+    return effective
+
+
 def history_of(item):
     """The item's audit trail, oldest first, with who did each."""
     return ReviewAction.objects.filter(item=item).select_related("actor").order_by("created_at", "pk")

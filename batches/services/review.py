@@ -58,7 +58,7 @@ def undo(reviewer, item):
     """Take back the item's last decision that is still in effect, as the audit trail recorded it: the
     decision before it comes back (or none). Undoing again takes back the one before."""
     def apply(locked, state):
-        effective = _effective_actions(locked)
+        effective = selectors.effective_actions(locked)
         if not effective:
             raise ValidationError("There is nothing to undo on this item.", code="nothing_to_undo")
         last = effective[-1]
@@ -184,13 +184,3 @@ def _check_reviewer(reviewer, organization_id):
     if not (selectors.is_official(reviewer) and reviewer.organization_id == organization_id):
         raise PermissionDenied("Only officials of the batch's organization review its items.")
 
-
-def _effective_actions(item):
-    """The item's actions still in effect, oldest first: each undo takes back the latest one left."""
-    effective = []
-    for action in ReviewAction.objects.filter(item=item).select_related("actor").order_by("created_at", "pk"):
-        if action.action != Action.UNDO:
-            effective.append(action)
-        elif effective:
-            effective.pop()
-    return effective

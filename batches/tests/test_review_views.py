@@ -178,3 +178,15 @@ def test_the_admin_shows_decisions_and_audit_read_only(admin_client, official, q
     admin_client.post(reverse("admin:batches_batchitem_change", args=[five.pk]), {"final_value": "1"})
     five.refresh_from_db()
     assert five.final_value == "550" and ReviewAction.objects.count() == 1
+
+
+def test_u_leaves_a_colleagues_later_decision_alone(client, official_client, colleague, queue):
+    _, (five, three, *_) = queue
+    act(official_client, three, "reject")
+    services.correct(colleague, three, "303")
+    response = act(official_client, five, "undo")
+    assert response["Location"] == review_url(three)
+    assert "was changed since your decision: nothing undone." in official_client.get(
+        response["Location"]).content.decode()
+    three.refresh_from_db()
+    assert (three.decision, three.final_value) == ("corrected", "303")
