@@ -121,7 +121,7 @@ class ReviewItemView(OfficialRequiredMixin, View):
         return redirect(_review_url(item, query))
 
     def _go_on(self, request, item, query, forward=True):
-        form, arguments = _filters(request)
+        _, arguments = _filters(request)
         queue = selectors.review_queue(request.user, **(arguments or {}))
         following = selectors.neighbour_in_queue(queue, item, request.user, forward=forward)
         if following is None:

@@ -150,8 +150,8 @@ def _act(reviewer, item, action, apply):
             raise ReviewConflict(locked)
         state_before = selectors.state_of(locked)
         if state_before not in selectors.REVIEWABLE:
-            why = "is still being read" if state_before == State.PENDING else "could not be read"
-            raise ValidationError(f"This item {why}: there is nothing to review yet.", code="not_reviewable")
+            why = "is still being read" if state_before == State.PENDING else "could not be read at all"
+            raise ValidationError(f"This item {why}: there is no reading to review.", code="not_reviewable")
         value_before = _value(locked, state_before)
         apply(locked, state_before)
         locked.claimed_by, locked.claimed_until = None, None  # done with it: free for anyone
