@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from recognition.api import ERRORS
 from recognition.models import Prediction
+from recognition.views import file_response
 
 from . import selectors, services
 from .models import Batch
@@ -88,6 +89,13 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def item(self, request, pk=None, item_id=None):
         """One item: its reading and boxes, the decision and final value, its state and its audit history."""
         return Response(self._item_data(request, self._item(item_id)))
+
+    @extend_schema(responses={(200, "image/*"): OpenApiResponse(description="The item's image as sent"),
+                              **ERRORS})
+    @action(detail=True, url_path=r"items/(?P<item_id>[0-9]+)/image")
+    def item_image(self, request, pk=None, item_id=None):
+        """The item's image, for token clients (the web pages have their own address)."""
+        return file_response(self._item(item_id).prediction.image)
 
     @extend_schema(request=ReviewSerializer, responses={200: BatchItemDetailSerializer, **ERRORS, **CONFLICT})
     @action(detail=True, methods=["post"], url_path=r"items/(?P<item_id>[0-9]+)/review")

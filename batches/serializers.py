@@ -62,7 +62,7 @@ class BatchItemDetailSerializer(BatchItemSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_image_url(self, item):
         return self.context["request"].build_absolute_uri(
-            reverse("batch-item-image", args=[item.batch_id, item.pk])
+            reverse("api:batch-item-image", args=[item.batch_id, item.pk])
         )
 
     @extend_schema_field({"type": "string", "format": "email", "nullable": True})

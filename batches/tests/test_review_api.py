@@ -66,7 +66,10 @@ def test_one_item_with_boxes_and_history(api, official, queue):
         "state_after": "corrected", "value_before": "500", "value_after": "550",
         "created_at": body["history"][0]["created_at"],
     }]
-    assert body["image_url"].endswith(f"/batches/{batch.pk}/items/{five.pk}/image/")
+    assert body["image_url"].endswith(f"/api/v1/batches/{batch.pk}/items/{five.pk}/image/")
+    image = api.get(body["image_url"])
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert b"".join(image.streaming_content) == five.prediction.image.read()
 
 
 def test_review_actions(api, queue):
@@ -128,6 +131,7 @@ def test_other_banks_other_people_and_anonymous(queue, outsider, plain_user):
     batch, (five, *_) = queue
     calls = [
         ("get", items_url(batch), None), ("get", items_url(batch, five), None),
+        ("get", items_url(batch, five, "image/"), None),
         ("post", items_url(batch, five, "review/"), {"action": "reject"}),
         ("post", f"/api/v1/batches/{batch.pk}/accept-above/", {"confidence": 0.1}),
     ]
