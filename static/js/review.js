@@ -13,6 +13,7 @@
     if (sent) event.preventDefault();
     sent = true;
   });
+  window.addEventListener("pageshow", (event) => { if (event.persisted) sent = false; });  // back button
   figure.addEventListener("click", () => { figure.classList.toggle("zoomed"); box.focus(); });
 
   const keys = { j: "j", arrowdown: "j", k: "k", arrowup: "k", r: "r", u: "u" };
