@@ -26,6 +26,7 @@ def log_in(page, live_server, user):
 def on_item(page, position):
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Cheques · #{position}")
     expect(page.locator("#id_value")).to_be_focused()
+    expect(page.locator("#review-form[data-keys=on]")).to_be_attached()  # review.js has run
 
 
 def test_an_official_clears_the_queue_with_the_keyboard(live_server, page, official):

@@ -33,4 +33,5 @@
       event.preventDefault();  // only digits belong in the box
     }
   });
+  form.dataset.keys = "on";  // shortcuts work from here on (tests wait for it)
 })();
