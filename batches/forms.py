@@ -1,7 +1,8 @@
 from django import forms
 from django.conf import settings
 
-from .models import Batch
+from . import selectors
+from .models import Batch, BatchItem
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -38,3 +39,51 @@ class BatchForm(forms.Form):
 
 class ExportForm(forms.Form):
     all = forms.BooleanField(required=False, help_text="Every item, not only the settled ones.")
+
+
+State = BatchItem.State
+REVIEW_STATES = [(state.value, state.label) for state in selectors.REVIEWABLE]
+
+
+class QueueFilterForm(forms.Form):
+    """The review queue's filters, from the query string. Confidence in percent, as the pages show it."""
+
+    batch = forms.ModelChoiceField(queryset=Batch.objects.none(), required=False, empty_label="All batches")
+    state = forms.ChoiceField(choices=[*REVIEW_STATES, ("all", "Any reviewable")], required=False)
+    confidence_below = forms.DecimalField(
+        label="Confidence below (%)", min_value=0, max_value=100, decimal_places=2, required=False,
+        widget=forms.NumberInput(attrs={"step": "any", "placeholder": "e.g. 80"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["batch"].queryset = Batch.objects.filter(organization_id=user.organization_id)
+
+    def queue_arguments(self):
+        """What selectors.review_queue takes (call after is_valid)."""
+        data = self.cleaned_data
+        below = data.get("confidence_below")
+        return {
+            "batch": data.get("batch"),
+            "state": None if data.get("state") == "all" else data.get("state") or State.NEEDS_REVIEW,
+            "confidence_below": None if below is None else float(below) / 100,
+        }
+
+
+class ReviewForm(forms.Form):
+    """One action on the review screen. ``save`` is what Enter does: accept the reading as it stands, or
+    correct it to the value typed."""
+
+    action = forms.ChoiceField(choices=[(a, a) for a in ("save", "accept", "correct", "reject", "undo",
+                                                         "next", "previous")])
+    value = forms.CharField(required=False, max_length=200, strip=True)
+
+
+class AcceptAboveForm(forms.Form):
+    batch = forms.ModelChoiceField(queryset=Batch.objects.none(), empty_label=None)
+    confidence = forms.DecimalField(label="Confidence at least (%)", min_value=0, max_value=100,
+                                    decimal_places=2)
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["batch"].queryset = Batch.objects.filter(organization_id=user.organization_id)

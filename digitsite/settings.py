@@ -305,6 +305,8 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "recognition.models.Prediction.Status",
         "BatchKindEnum": "batches.models.Batch.Kind",
         "BatchStatusEnum": [("reading", "reading"), ("read", "read")],
+        "ItemStateEnum": "batches.models.BatchItem.State",  # an item's state, before and after a review too
+        "AuditActionEnum": "batches.models.ReviewAction.Action",
     },
     "TITLE": "Digits API",
     "DESCRIPTION": (
@@ -351,6 +353,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 BATCH_MAX_IMAGES = env.int("BATCH_MAX_IMAGES", default=2000)
 BATCH_MAX_BYTES = env.int("BATCH_MAX_MB", default=200) * 1024 * 1024
 BATCH_DIGIT_ACCEPT_AT = env.float("BATCH_DIGIT_ACCEPT_AT", default=0.99)  # a digit item's auto-accept confidence
+# How long (seconds) an item open on a reviewer's screen stays theirs; the queue skips it meanwhile.
+REVIEW_CLAIM_S = env.int("REVIEW_CLAIM_S", default=120)
 # The web upload form and the API still refuse more than their own limits, with their own messages.
 DATA_UPLOAD_MAX_NUMBER_FILES = max(RECOGNITION_MAX_FILES, BATCH_MAX_IMAGES + 1)
 # Room for a base64-encoded image of the largest accepted size in a JSON body.

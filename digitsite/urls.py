@@ -29,6 +29,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("batches/", include("batches.urls")),
     path("organization/", include("accounts.organization_urls")),
+    path("review/", include("batches.review_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the switcher posts here
     path("api/v1/", include((api_v1, "api"))),

@@ -11,11 +11,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
+from batches import selectors as batch_selectors
 from digitsite.errors import StorageUnavailable
 
 from . import selectors, services
 from .forms import HistoryFilterForm, UploadForm
 from .storage import read_file
+
+OPEN_BATCHES_SHOWN = 10
 
 
 def file_response(stored):
@@ -39,11 +42,16 @@ class HomeView(TemplateView):
     template_name = "recognition/home.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
+        context = super().get_context_data(
             max_upload_mb=settings.RECOGNITION_MAX_UPLOAD_BYTES // 2**20,
             unsure_below_percent=round(settings.RECOGNITION_UNSURE_BELOW * 100),
             **kwargs,
         )
+        if batch_selectors.is_official(self.request.user):  # officials start from their open work
+            open_batches = batch_selectors.open_batches_of(self.request.user)[:OPEN_BATCHES_SHOWN]
+            context["open_batches"] = [(batch, batch_selectors.counts_of(batch)) for batch in open_batches]
+            context["review_queue_size"] = batch_selectors.review_queue(self.request.user).count()
+        return context
 
 
 class DrawView(LoginRequiredMixin, TemplateView):

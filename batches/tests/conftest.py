@@ -1,5 +1,6 @@
 import io
 import zipfile
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -7,6 +8,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Organization
 from accounts.tests.factories import make_official, make_user, token_api_client
+from batches import services
+from recognition.models import Prediction
 from recognition.tests.conftest import media_root, sample  # noqa: F401 (media_root: an autouse fixture)
 
 
@@ -59,3 +62,22 @@ def zip_of(members, name="scans.zip"):
             else:
                 bundle.writestr(member, data)
     return upload(name, buffer.getvalue())
+
+
+def read_batch(official, readings, kind="amount", name="Cheques"):
+    """A batch whose items have been read as given, without the engine: each reading is (value, confidence)
+    for a number kind (value "" when nothing was found), (digit or None, confidence) for digits, or None
+    for an item still pending. The items come back in order."""
+    with mock.patch("recognition.services.enqueue"):
+        files = digit_files(*[n % 10 for n in range(len(readings))])
+        batch = services.create_batch(official, name, kind, files)
+    items = list(batch.items.order_by("position"))
+    for item, reading in zip(items, readings):
+        if reading is None:
+            continue
+        value, confidence = reading
+        fields = {"digit": value} if kind == "digit" else {"digits": value}
+        Prediction.objects.filter(pk=item.prediction_id).update(
+            status="done", confidence=confidence, **fields
+        )
+    return batch, items
