@@ -68,3 +68,11 @@ class HistoryFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status")] + Prediction.Status.choices, required=False)
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class PanelWaitForm(forms.Form):
+    wait = forms.FloatField(min_value=0, required=False)
+
+    def clean_wait(self):
+        # Capped rather than refused: a page asking for longer still gets an answer in time.
+        return min(self.cleaned_data["wait"] or 0, settings.RECOGNITION_MAX_WAIT_S)

@@ -4,6 +4,7 @@ import mimetypes
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import BadRequest
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +15,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from digitsite.errors import StorageUnavailable
 
 from . import selectors, services
-from .forms import HistoryFilterForm, UploadForm
+from .forms import HistoryFilterForm, PanelWaitForm, UploadForm
 from .storage import read_file
 
 
@@ -90,10 +91,22 @@ class PredictionDetailView(OwnPredictionMixin, DetailView):
 
 
 class PredictionPanelView(OwnPredictionMixin, DetailView):
-    """The result panel alone, which the result page polls until the reading is done."""
+    """The result panel alone, which the result page long-polls until the reading is done.
+
+    With ``?wait=SECONDS`` the answer is held until the reading ends, on the Redis notification the
+    API's ``?wait`` uses, or until the wait runs out (the panel then still says pending). The wait is
+    capped at RECOGNITION_MAX_WAIT_S, so a waiting page holds one web thread for at most that long.
+    """
 
     template_name = "recognition/_result_panel.html"
     context_object_name = "prediction"
+
+    def get_object(self, queryset=None):
+        prediction = super().get_object(queryset)
+        wait = PanelWaitForm(self.request.GET)
+        if not wait.is_valid():
+            raise BadRequest(wait.errors["wait"][0])
+        return selectors.wait_for_prediction(prediction, wait.cleaned_data["wait"])
 
 
 class PredictionImageView(OwnPredictionMixin, View):

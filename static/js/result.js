@@ -1,6 +1,8 @@
-// Result page: while the reading is pending, fetch the result panel until it is done; then put the
-// boxes of a number's digits, which the panel brings, over the image.
+// Result page: while the reading is pending, long-poll the result panel (the server answers as soon as
+// the reading ends, or with the panel still pending after WAIT_S); then put the boxes of a number's
+// digits, which the panel brings, over the image. Without JavaScript the page reloads itself instead.
 (function () {
+  const WAIT_S = 10;
   const container = document.getElementById("result-panel");
   const frame = document.getElementById("image-frame");
 
@@ -8,7 +10,6 @@
     const overlay = container.querySelector("#boxes-overlay");
     if (overlay && !frame.querySelector(".boxes")) frame.append(overlay.content.cloneNode(true));
   }
-  const started = Date.now();
 
   function pending() {
     const panel = container.querySelector(".panel");
@@ -16,21 +17,22 @@
   }
 
   async function poll() {
-    if (!pending()) return;
-    try {
-      const response = await fetch(container.dataset.panelUrl, { headers: { "X-Requested-With": "fetch" } });
-      if (response.ok) {
-        container.innerHTML = await response.text();
-        showBoxes();
+    while (pending()) {
+      try {
+        const response = await fetch(`${container.dataset.panelUrl}?wait=${WAIT_S}`,
+                                     { headers: { "X-Requested-With": "fetch" } });
+        if (response.ok) {
+          container.innerHTML = await response.text();
+          showBoxes();
+          continue;
+        }
+        if (response.status >= 400 && response.status < 500) return; // gone (deleted) or not ours
+      } catch (error) {
+        // A dropped connection: tried again below.
       }
-    } catch (error) {
-      // A dropped connection is retried on the next tick.
-    }
-    if (pending()) {
-      const waited = Date.now() - started;
-      setTimeout(poll, waited < 5000 ? 200 : waited < 60000 ? 1000 : 5000);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
     }
   }
 
-  setTimeout(poll, 150);
+  poll();
 })();
