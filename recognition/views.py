@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import BadRequest
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -74,6 +74,12 @@ class UploadView(LoginRequiredMixin, View):
             response = render(request, template, {"form": form}, status=503)
             response["Retry-After"] = error.retry_after
             return response
+        if request.accepts("application/json") and not request.accepts("text/html"):
+            # The drawing page sends with fetch and shows the answer in place (draw.js).
+            return JsonResponse({"predictions": [{
+                "id": str(p.pk), "url": reverse("prediction-detail", args=[p.pk]),
+                "panel_url": reverse("prediction-panel", args=[p.pk]),
+            } for p in predictions]}, status=201)
         if len(predictions) == 1:
             return redirect("prediction-detail", pk=predictions[0].pk)
         messages.success(request, f"{len(predictions)} images are being read; they appear here as they finish.")

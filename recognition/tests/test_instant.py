@@ -4,9 +4,11 @@ import threading
 import time
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from recognition import notifications, services
+from recognition.models import Prediction
 
 from .conftest import sample
 
@@ -73,3 +75,23 @@ def test_without_javascript_a_pending_result_reloads_itself(owner_client, pendin
     services.fail_prediction(pending.pk, "Unreadable.")
     page = owner_client.get(reverse("prediction-detail", args=[pending.pk])).content.decode()
     assert 'http-equiv="refresh"' not in page and "Unreadable." in page
+
+
+def test_the_drawing_page_sends_with_fetch_and_gets_the_addresses(owner_client, user):
+    drawing = SimpleUploadedFile("drawing.png", sample("canvas_7.png"), content_type="image/png")
+    response = owner_client.post(reverse("upload"), {"images": [drawing], "source": "drawing"},
+                                 headers={"Accept": "application/json"})
+    assert response.status_code == 201
+    prediction = Prediction.objects.get(owner=user)
+    assert response.json() == {"predictions": [{
+        "id": str(prediction.pk), "url": reverse("prediction-detail", args=[prediction.pk]),
+        "panel_url": reverse("prediction-panel", args=[prediction.pk]),
+    }]}
+
+
+def test_a_form_post_still_opens_the_result_page(owner_client, user):
+    drawing = SimpleUploadedFile("drawing.png", sample("canvas_7.png"), content_type="image/png")
+    response = owner_client.post(reverse("upload"), {"images": [drawing], "source": "drawing"},
+                                 headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("prediction-detail", args=[Prediction.objects.get(owner=user).pk])
