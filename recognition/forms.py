@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,8 +12,19 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+@dataclass
+class CheckedUploads:
+    """What a multiple upload brought: the images that passed every check, and why the others did not."""
+
+    images: list
+    refused: list  # one message per refused file, which names it
+
+
 class MultipleImageField(forms.FileField):
-    """A file field that takes several images and checks each one (see services.check_upload)."""
+    """A file field that takes several images and checks each one (see services.check_upload).
+
+    The good images of a mixed upload are kept and the bad ones listed with their reasons; only an upload
+    with no good image at all is an error."""
 
     widget = MultipleFileInput
 
@@ -29,9 +42,10 @@ class MultipleImageField(forms.FileField):
                 checked.append(check_upload(upload))
             except ValidationError as error:
                 errors.append(error)
-        if errors:
+        if not checked:
             raise ValidationError(errors)
-        return checked
+        refused = [message for error in errors for message in error.messages]
+        return CheckedUploads(images=checked, refused=refused)
 
 
 class UploadForm(forms.Form):

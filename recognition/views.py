@@ -64,9 +64,10 @@ class UploadView(LoginRequiredMixin, View):
         template = "recognition/draw.html" if request.POST.get("source") == "drawing" else self.template_name
         if not form.is_valid():
             return render(request, template, {"form": form}, status=400)
+        uploads = form.cleaned_data["images"]
         try:
             predictions = services.create_predictions(
-                request.user, form.cleaned_data["images"], source=form.cleaned_data["source"],
+                request.user, uploads.images, source=form.cleaned_data["source"],
                 kind=form.cleaned_data["kind"],
             )
         except StorageUnavailable as error:
@@ -79,7 +80,9 @@ class UploadView(LoginRequiredMixin, View):
             return JsonResponse({"predictions": [{
                 "id": str(p.pk), "url": reverse("prediction-detail", args=[p.pk]),
                 "panel_url": reverse("prediction-panel", args=[p.pk]),
-            } for p in predictions]}, status=201)
+            } for p in predictions], "refused": uploads.refused}, status=201)
+        for reason in uploads.refused:
+            messages.warning(request, f"Not read: {reason}")
         if len(predictions) == 1:
             return redirect("prediction-detail", pk=predictions[0].pk)
         messages.success(request, f"{len(predictions)} images are being read; they appear here as they finish.")

@@ -86,7 +86,7 @@ def test_the_drawing_page_sends_with_fetch_and_gets_the_addresses(owner_client, 
     assert response.json() == {"predictions": [{
         "id": str(prediction.pk), "url": reverse("prediction-detail", args=[prediction.pk]),
         "panel_url": reverse("prediction-panel", args=[prediction.pk]),
-    }]}
+    }], "refused": []}
 
 
 def test_a_form_post_still_opens_the_result_page(owner_client, user):

@@ -8,7 +8,8 @@ window.followPanel = async function (container, panelUrl, onUpdate) {
   };
   while (pending()) {
     try {
-      const response = await fetch(`${panelUrl}?wait=${WAIT_S}`, { headers: { "X-Requested-With": "fetch" } });
+      const response = await fetch(`${panelUrl}?wait=${WAIT_S}`,
+                                   { headers: { "X-Requested-With": "fetch" } });
       if (response.ok) {
         container.innerHTML = await response.text();
         if (onUpdate) onUpdate();
