@@ -72,16 +72,42 @@ class UploadForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
+    """The history's filters. An invalid one gets its message by its field and is left out; the valid
+    ones still filter (cleaned_data keeps them)."""
+
     digit = forms.TypedChoiceField(
         choices=[("", "Any digit")] + [(d, str(d)) for d in range(10)],
         coerce=int,
         empty_value=None,
         required=False,
+        error_messages={"invalid_choice": "Choose a digit from 0 to 9."},
     )
-    kind = forms.ChoiceField(choices=[("", "Any kind")] + Prediction.Kind.choices, required=False)
-    status = forms.ChoiceField(choices=[("", "Any status")] + Prediction.Status.choices, required=False)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(choices=[("", "Any kind")] + Prediction.Kind.choices, required=False,
+                             error_messages={"invalid_choice": "Choose one of the kinds listed."})
+    status = forms.ChoiceField(choices=[("", "Any status")] + Prediction.Status.choices, required=False,
+                               error_messages={"invalid_choice": "Choose one of the statuses listed."})
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "This date is before the “From” date.")
+        return data
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:  # screen readers tie each message to its field
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"{self[name].auto_id}-error"}
+                )
 
 
 class PanelWaitForm(forms.Form):

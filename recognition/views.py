@@ -145,7 +145,9 @@ class HistoryView(LoginRequiredMixin, ListView):
 
     def get_queryset(self):
         self.filter_form = HistoryFilterForm(self.request.GET or None)
-        filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
+        # The valid filters apply even when another is invalid: cleaned_data keeps only the valid ones.
+        self.filter_form.is_valid()
+        filters = self.filter_form.cleaned_data if self.filter_form.is_bound else {}
         return selectors.predictions_of(self.request.user, **filters)
 
     def get_context_data(self, **kwargs):
