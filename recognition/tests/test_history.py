@@ -63,7 +63,8 @@ def test_filters_keep_their_values_across_pages(owner_client, user):
 def test_invalid_filters_get_a_message_by_their_field_and_the_valid_ones_still_apply(owner_client, user):
     threes = make_predictions(user, 1, status=Prediction.Status.DONE, digit=3, confidence=0.99)
     make_predictions(user, 1, status=Prediction.Status.FAILED, error="Broken")
-    response = owner_client.get(reverse("history"), {"digit": "abc", "date_from": "notadate", "status": "done"})
+    filters = {"digit": "abc", "date_from": "notadate", "status": "done"}
+    response = owner_client.get(reverse("history"), filters)
     assert response.status_code == 200
     assert listed_ids(response) == [str(threes[0].pk)]  # the status filter still applies
     page = response.content.decode()
