@@ -10,6 +10,7 @@ from accounts.tests.factories import PASSWORD, make_user
 from recognition.models import Prediction
 
 from .conftest import SAMPLES, number_png
+from .test_viewports import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -57,6 +58,8 @@ def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
     assert digit.inner_text() == "7"
     expect(page.locator("#draw-answer .bar")).to_have_count(10)
     assert page.url.endswith("/draw/")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "draw-answer-1280x900.png")
     page.get_by_role("link", name="Open the result page").click()
     page.get_by_role("heading", name="Result").wait_for()
     assert page.locator("#digit").inner_text() == "7"
