@@ -50,6 +50,8 @@ def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
     page.mouse.up()
     page.get_by_role("button", name="Undo").click()
     draw_seven(page)
+    panel_requests = []
+    page.on("request", lambda request: "/panel/" in request.url and panel_requests.append(request.url))
     page.get_by_role("button", name="Read it").click()
 
     # Answered in place, beside the drawing, which stays for another try.
@@ -58,6 +60,8 @@ def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
     assert digit.inner_text() == "7"
     expect(page.locator("#draw-answer .bar")).to_have_count(10)
     assert page.url.endswith("/draw/")
+    # One long-poll, answered when the reading ended: no polling, no page load.
+    assert len(panel_requests) == 1 and panel_requests[0].endswith("/panel/?wait=10")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "draw-answer-1280x900.png")
     page.get_by_role("link", name="Open the result page").click()
