@@ -7,18 +7,20 @@ window.followPanel = async function (container, panelUrl, onUpdate) {
     return panel && panel.dataset.status === "pending";
   };
   while (pending()) {
+    const asked = Date.now();
     try {
       const response = await fetch(`${panelUrl}?wait=${WAIT_S}`,
                                    { headers: { "X-Requested-With": "fetch" } });
       if (response.ok) {
         container.innerHTML = await response.text();
         if (onUpdate) onUpdate();
-        continue;
+      } else if (response.status >= 400 && response.status < 500) {
+        return; // gone (deleted) or not ours
       }
-      if (response.status >= 400 && response.status < 500) return; // gone (deleted) or not ours
     } catch (error) {
-      // A dropped connection: tried again below.
+      // A dropped connection: asked again below.
     }
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Still pending at once (an error, or a server that could not wait, e.g. without Redis): not a busy loop.
+    if (pending() && Date.now() - asked < 1000) await new Promise((resolve) => setTimeout(resolve, 2000));
   }
 };
