@@ -5,10 +5,10 @@
 Starts the production stack on this machine as bench.run does (gunicorn gthread, one solo Celery
 worker, Redis at REDIS_URL when it answers, else an embedded one, a fresh SQLite file under --out),
 logs in with Chromium (Playwright), and draws a 7 on the draw page --drawings times. Each time it
-measures, in the page, from the click event on "Read it" to the first frame drawn after the digit appeared in
-the result page (a MutationObserver that every page gets before its own scripts; the times are
-performance.timeOrigin + performance.now(), comparable across the navigation), and notes how long
-the reading itself took (the result's "read in … ms"). Prints p50 and p95 of both and of the
+measures, in the page, from the click event on "Read it" to the first frame drawn after the digit appeared,
+on the draw page or on a result page it navigated to (a MutationObserver that every page gets before its
+own scripts; the times are performance.timeOrigin-based, comparable across a navigation), and notes how
+long the reading itself took (the answer's "read in … ms"). Prints p50 and p95 of both and of the
 difference, and writes them to OUT/click_to_answer.json. Two warm-up drawings (which also wait for the
 worker to start) are not counted.
 """
