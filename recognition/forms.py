@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,8 +12,19 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+@dataclass
+class CheckedUploads:
+    """What a multiple upload brought: the images that passed every check, and why the others did not."""
+
+    images: list
+    refused: list  # one message per refused file, which names it
+
+
 class MultipleImageField(forms.FileField):
-    """A file field that takes several images and checks each one (see services.check_upload)."""
+    """A file field that takes several images and checks each one (see services.check_upload).
+
+    The good images of a mixed upload are kept and the bad ones listed with their reasons; only an upload
+    with no good image at all is an error."""
 
     widget = MultipleFileInput
 
@@ -29,9 +42,10 @@ class MultipleImageField(forms.FileField):
                 checked.append(check_upload(upload))
             except ValidationError as error:
                 errors.append(error)
-        if errors:
+        if not checked:
             raise ValidationError(errors)
-        return checked
+        refused = [message for error in errors for message in error.messages]
+        return CheckedUploads(images=checked, refused=refused)
 
 
 class UploadForm(forms.Form):
@@ -58,13 +72,47 @@ class UploadForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
+    """The history's filters. An invalid one gets its message by its field and is left out; the valid
+    ones still filter (cleaned_data keeps them)."""
+
     digit = forms.TypedChoiceField(
         choices=[("", "Any digit")] + [(d, str(d)) for d in range(10)],
         coerce=int,
         empty_value=None,
         required=False,
+        error_messages={"invalid_choice": "Choose a digit from 0 to 9."},
     )
-    kind = forms.ChoiceField(choices=[("", "Any kind")] + Prediction.Kind.choices, required=False)
-    status = forms.ChoiceField(choices=[("", "Any status")] + Prediction.Status.choices, required=False)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(choices=[("", "Any kind")] + Prediction.Kind.choices, required=False,
+                             error_messages={"invalid_choice": "Choose one of the kinds listed."})
+    status = forms.ChoiceField(choices=[("", "Any status")] + Prediction.Status.choices, required=False,
+                               error_messages={"invalid_choice": "Choose one of the statuses listed."})
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "This date is before the “From” date.")
+        return data
+
+    def full_clean(self):
+        super().full_clean()
+        for name in self.errors:  # screen readers tie each message to its field
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"{self[name].auto_id}-error"}
+                )
+
+
+class PanelWaitForm(forms.Form):
+    wait = forms.FloatField(min_value=0, required=False)
+
+    def clean_wait(self):
+        # Capped rather than refused: a page asking for longer still gets an answer in time.
+        return min(self.cleaned_data["wait"] or 0, settings.RECOGNITION_MAX_WAIT_S)

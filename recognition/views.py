@@ -4,7 +4,8 @@ import mimetypes
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import FileResponse, Http404
+from django.core.exceptions import BadRequest
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +16,7 @@ from batches import selectors as batch_selectors
 from digitsite.errors import StorageUnavailable
 
 from . import selectors, services
-from .forms import HistoryFilterForm, UploadForm
+from .forms import HistoryFilterForm, PanelWaitForm, UploadForm
 from .storage import read_file
 
 OPEN_BATCHES_SHOWN = 10
@@ -71,9 +72,10 @@ class UploadView(LoginRequiredMixin, View):
         template = "recognition/draw.html" if request.POST.get("source") == "drawing" else self.template_name
         if not form.is_valid():
             return render(request, template, {"form": form}, status=400)
+        uploads = form.cleaned_data["images"]
         try:
             predictions = services.create_predictions(
-                request.user, form.cleaned_data["images"], source=form.cleaned_data["source"],
+                request.user, uploads.images, source=form.cleaned_data["source"],
                 kind=form.cleaned_data["kind"],
             )
         except StorageUnavailable as error:
@@ -81,6 +83,14 @@ class UploadView(LoginRequiredMixin, View):
             response = render(request, template, {"form": form}, status=503)
             response["Retry-After"] = error.retry_after
             return response
+        if request.accepts("application/json") and not request.accepts("text/html"):
+            # The drawing page sends with fetch and shows the answer in place (draw.js).
+            return JsonResponse({"predictions": [{
+                "id": str(p.pk), "url": reverse("prediction-detail", args=[p.pk]),
+                "panel_url": reverse("prediction-panel", args=[p.pk]),
+            } for p in predictions], "refused": uploads.refused}, status=201)
+        for reason in uploads.refused:
+            messages.warning(request, f"Not read: {reason}")
         if len(predictions) == 1:
             return redirect("prediction-detail", pk=predictions[0].pk)
         messages.success(request, f"{len(predictions)} images are being read; they appear here as they finish.")
@@ -98,10 +108,22 @@ class PredictionDetailView(OwnPredictionMixin, DetailView):
 
 
 class PredictionPanelView(OwnPredictionMixin, DetailView):
-    """The result panel alone, which the result page polls until the reading is done."""
+    """The result panel alone, which the result page long-polls until the reading is done.
+
+    With ``?wait=SECONDS`` the answer is held until the reading ends, on the Redis notification the
+    API's ``?wait`` uses, or until the wait runs out (the panel then still says pending). The wait is
+    capped at RECOGNITION_MAX_WAIT_S, so a waiting page holds one web thread for at most that long.
+    """
 
     template_name = "recognition/_result_panel.html"
     context_object_name = "prediction"
+
+    def get_object(self, queryset=None):
+        prediction = super().get_object(queryset)
+        wait = PanelWaitForm(self.request.GET)
+        if not wait.is_valid():
+            raise BadRequest(wait.errors["wait"][0])
+        return selectors.wait_for_prediction(prediction, wait.cleaned_data["wait"])
 
 
 class PredictionImageView(OwnPredictionMixin, View):
@@ -131,7 +153,9 @@ class HistoryView(LoginRequiredMixin, ListView):
 
     def get_queryset(self):
         self.filter_form = HistoryFilterForm(self.request.GET or None)
-        filters = self.filter_form.cleaned_data if self.filter_form.is_valid() else {}
+        # The valid filters apply even when another is invalid: cleaned_data keeps only the valid ones.
+        self.filter_form.is_valid()
+        filters = self.filter_form.cleaned_data if self.filter_form.is_bound else {}
         return selectors.predictions_of(self.request.user, **filters)
 
     def get_context_data(self, **kwargs):

@@ -39,7 +39,7 @@ def test_navigation_fits_a_phone_screen(live_server, page):
     assert width <= 375
     menu = page.locator("nav .nav-links")
     assert not menu.is_visible()
-    page.locator("label.nav-toggle-label").click()
+    page.get_by_role("button", name="Menu").click()
     assert menu.get_by_role("link", name="Sign up").is_visible()
 
 

@@ -80,11 +80,38 @@ def test_a_file_over_the_size_limit_is_refused(owner_client, media_root, setting
     assert not Prediction.objects.exists() and stored_files(media_root) == []
 
 
-def test_one_bad_file_among_good_ones_stores_none_of_them(owner_client, media_root):
-    files = [upload("good.jpg", sample("scan_3.jpg")), upload("bad.png", b"nope"), upload("good.png", sample("canvas_1.png"))]
+def test_the_good_images_of_a_mixed_upload_are_read_and_the_bad_ones_listed(owner_client, media_root):
+    files = [
+        upload("good.jpg", sample("scan_3.jpg")), upload("statement.pdf", b"%PDF-1.4\n%%EOF"),
+        upload("good.png", sample("canvas_1.png")), upload("empty.png", b""),
+    ]
+    response = owner_client.post(reverse("upload"), {"images": files, "source": "upload"}, follow=True)
+    assert response.redirect_chain == [(reverse("history"), 302)]
+    assert sorted(Prediction.objects.values_list("original_name", flat=True)) == ["good.jpg", "good.png"]
+    assert len(stored_files(media_root)) == 2
+    shown = [str(message) for message in response.context["messages"]]
+    assert "2 images are being read; they appear here as they finish." in shown
+    refused = [m for m in shown if m.startswith("Not read: ")]
+    assert len(refused) == 2
+    assert refused[0].startswith("Not read: “statement.pdf”: This file is not an image we can read")
+    assert refused[1].startswith("Not read: “empty.png”") and "empty" in refused[1].split("”", 1)[1]
+
+
+def test_one_good_image_and_a_bad_one_open_the_result_with_the_reason(owner_client, media_root):
+    files = [upload("statement.pdf", b"%PDF-1.4\n%%EOF"), upload("good.png", sample("canvas_1.png"))]
+    response = owner_client.post(reverse("upload"), {"images": files, "source": "upload"}, follow=True)
+    prediction = Prediction.objects.get()
+    assert response.redirect_chain == [(reverse("prediction-detail", args=[prediction.pk]), 302)]
+    page = response.content.decode()
+    assert 'class="message warning"' in page and "Not read: “statement.pdf”" in page
+
+
+def test_an_upload_with_no_good_image_is_refused_whole(owner_client, media_root):
+    files = [upload("bad.png", b"nope"), upload("empty.png", b"")]
     response = owner_client.post(reverse("upload"), {"images": files})
     assert response.status_code == 400
-    assert "“bad.png”" in response.content.decode()
+    page = response.content.decode()
+    assert "“bad.png”" in page and "“empty.png”" in page
     assert not Prediction.objects.exists() and stored_files(media_root) == []
 
 

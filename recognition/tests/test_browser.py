@@ -10,6 +10,7 @@ from accounts.tests.factories import PASSWORD, make_user
 from recognition.models import Prediction
 
 from .conftest import SAMPLES, number_png
+from .test_viewports import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -49,13 +50,23 @@ def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
     page.mouse.up()
     page.get_by_role("button", name="Undo").click()
     draw_seven(page)
+    panel_requests = []
+    page.on("request", lambda request: "/panel/" in request.url and panel_requests.append(request.url))
     page.get_by_role("button", name="Read it").click()
 
-    page.get_by_role("heading", name="Result").wait_for()
-    digit = page.locator("#digit")
+    # Answered in place, beside the drawing, which stays for another try.
+    digit = page.locator("#draw-answer #digit")
     digit.wait_for(timeout=15_000)
     assert digit.inner_text() == "7"
-    expect(page.locator(".bar")).to_have_count(10)
+    expect(page.locator("#draw-answer .bar")).to_have_count(10)
+    assert page.url.endswith("/draw/")
+    # One long-poll, answered when the reading ended: no polling, no page load.
+    assert len(panel_requests) == 1 and panel_requests[0].endswith("/panel/?wait=10")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "draw-answer-1280x900.png")
+    page.get_by_role("link", name="Open the result page").click()
+    page.get_by_role("heading", name="Result").wait_for()
+    assert page.locator("#digit").inner_text() == "7"
     # The image fits its container at this size.
     image = page.locator(".result-image img").bounding_box()
     frame = page.locator(".result-image").bounding_box()
@@ -168,6 +179,20 @@ def test_draw_several_digits_on_a_wide_pad(live_server, page, celery_worker):
     stroke((0.2, 0.15), (0.2, 0.85))  # a 1
     stroke((0.35, 0.15), (0.5, 0.15), (0.42, 0.85))  # a 7
     page.get_by_role("button", name="Read it").click()
-    page.locator("#digits").wait_for(timeout=15_000)
+    page.locator("#draw-answer #digits").wait_for(timeout=15_000)
     assert page.locator("#digits").inner_text()
     assert Prediction.objects.get().kind == Prediction.Kind.NUMBER
+
+
+def test_without_javascript_a_drawing_upload_still_gets_its_answer(live_server, browser, celery_worker):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server, "nojs@example.com")
+    page.goto(live_server.url + "/upload/")
+    page.locator("input[type=file]").set_input_files(str(SAMPLES / "canvas_5.png"))
+    page.get_by_role("button", name="Read them").click()
+    page.get_by_role("heading", name="Result").wait_for()
+    # The pending page reloads itself (a meta refresh in <noscript>) until the reading is done.
+    page.locator("#digit").wait_for(timeout=15_000)
+    assert page.locator("#digit").inner_text() == "5"
+    context.close()

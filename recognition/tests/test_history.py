@@ -60,11 +60,33 @@ def test_filters_keep_their_values_across_pages(owner_client, user):
     assert "?digit=8&amp;page=2" in page
 
 
-def test_invalid_filters_are_ignored_not_a_500(owner_client, user):
-    make_predictions(user, 1)
-    response = owner_client.get(reverse("history"), {"digit": "eleven", "date_from": "yesterday"})
+def test_invalid_filters_get_a_message_by_their_field_and_the_valid_ones_still_apply(owner_client, user):
+    threes = make_predictions(user, 1, status=Prediction.Status.DONE, digit=3, confidence=0.99)
+    make_predictions(user, 1, status=Prediction.Status.FAILED, error="Broken")
+    filters = {"digit": "abc", "date_from": "notadate", "status": "done"}
+    response = owner_client.get(reverse("history"), filters)
     assert response.status_code == 200
-    assert len(listed_ids(response)) == 1
+    assert listed_ids(response) == [str(threes[0].pk)]  # the status filter still applies
+    page = response.content.decode()
+    assert "Choose a digit from 0 to 9." in page and "Enter a date as YYYY-MM-DD." in page
+    assert "Some filters could not be used and are left out" in page
+    assert 'aria-describedby="id_digit-error"' in page and '<p class="error" id="id_digit-error">' in page
+
+
+def test_a_date_range_that_ends_before_it_starts_is_explained(owner_client, user):
+    make_predictions(user, 2)
+    today = timezone.now().date()
+    response = owner_client.get(reverse("history"), {
+        "date_from": today.isoformat(), "date_to": (today - timedelta(days=3)).isoformat(),
+    })
+    assert "This date is before the “From” date." in response.content.decode()
+    assert len(listed_ids(response)) == 2  # the "To" date is left out, so today's readings show
+
+
+def test_valid_filters_show_no_message(owner_client, user):
+    make_predictions(user, 1)
+    page = owner_client.get(reverse("history"), {"digit": 3, "date_from": "2020-01-01"}).content.decode()
+    assert "could not be used" not in page and 'class="error"' not in page
 
 
 def test_history_shows_thumbnails_and_states(owner_client, user):

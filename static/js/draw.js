@@ -64,17 +64,45 @@
   document.getElementById("undo").addEventListener("click", () => { strokes.pop(); redraw(); });
   document.getElementById("clear").addEventListener("click", () => { strokes.length = 0; redraw(); });
 
+  // "Read it": sent with fetch and answered in place, beside the drawing, as soon as the reading ends
+  // (panel.js). Should that fail, the plain form is sent instead and its page says why.
   const form = document.getElementById("draw-form");
+  const button = document.getElementById("submit-drawing");
+  const answer = document.getElementById("draw-answer");
+  function submitPlainly(file) {
+    const files = new DataTransfer();
+    files.items.add(file);
+    document.getElementById("drawing-file").files = files.files;
+    form.submit();
+  }
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const button = document.getElementById("submit-drawing");
     button.disabled = true;
-    button.textContent = "Sending…";
-    canvas.toBlob((blob) => {
-      const files = new DataTransfer();
-      files.items.add(new File([blob], "drawing.png", { type: "image/png" }));
-      document.getElementById("drawing-file").files = files.files;
-      form.submit();
+    canvas.toBlob(async (blob) => {
+      const file = new File([blob], "drawing.png", { type: "image/png" });
+      const data = new FormData(form);
+      data.set("images", file);
+      let sent = null;
+      try {
+        const response = await fetch(form.action, {
+          method: "POST", body: data, headers: { Accept: "application/json" },
+        });
+        if (response.ok) sent = (await response.json()).predictions[0];
+      } catch (error) {
+        // Sent plainly below.
+      }
+      if (!sent) {
+        submitPlainly(file);
+        return;
+      }
+      // A panel of its own for each drawing: a slower earlier reading cannot overwrite this one.
+      const panel = document.createElement("div");
+      panel.append(document.getElementById("pending-panel").content.cloneNode(true));
+      document.getElementById("draw-panel").replaceChildren(panel);
+      document.getElementById("draw-result-link").href = sent.url;
+      answer.hidden = false;
+      button.disabled = false;
+      window.followPanel(panel, sent.panel_url);
     }, "image/png");
   });
 

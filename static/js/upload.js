@@ -11,6 +11,7 @@
       const item = document.createElement("li");
       const caption = document.createElement("span");
       caption.textContent = file.name;
+      caption.title = file.name;
       if (file.type.startsWith("image/")) {
         const img = document.createElement("img");
         img.src = URL.createObjectURL(file);
