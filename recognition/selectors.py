@@ -1,4 +1,7 @@
-"""Reads: every query is scoped to the user who owns the predictions."""
+"""Reads: every query is scoped to the user who owns the predictions.
+
+A batch's items are predictions too, but they belong to the organization's batch: they are reached (and
+deleted) through batches and review only, never through the sender's own history, pages or API."""
 
 from datetime import timedelta
 
@@ -10,7 +13,7 @@ from .notifications import wait_for_end
 
 
 def predictions_of(user, *, digit=None, kind=None, status=None, date_from=None, date_to=None):
-    queryset = Prediction.objects.filter(owner=user)
+    queryset = _own(user)
     if digit is not None:  # a single digit read; numbers keep theirs in ``digits``
         queryset = queryset.filter(digit=digit)
     if kind:
@@ -26,7 +29,11 @@ def predictions_of(user, *, digit=None, kind=None, status=None, date_from=None, 
 
 def prediction_of(user, pk):
     """The user's own prediction, or 404: someone else's is as good as missing."""
-    return get_object_or_404(Prediction, pk=pk, owner=user)
+    return get_object_or_404(_own(user), pk=pk)
+
+
+def _own(user):
+    return Prediction.objects.filter(owner=user, batch_item__isnull=True)
 
 
 def wait_for_prediction(prediction, timeout):
