@@ -1,8 +1,8 @@
 """A batch's items belong to the organization's batch, not to the sender's own history."""
 
-from accounts.tests.factories import token_api_client
 from rest_framework.authtoken.models import Token
 
+from accounts.tests.factories import token_api_client
 from recognition.models import Prediction
 
 from .conftest import read_batch
