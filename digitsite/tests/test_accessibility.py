@@ -3,6 +3,7 @@
 from unittest import mock
 
 import pytest
+from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
 
 from accounts.tests.factories import PASSWORD, make_official
@@ -71,3 +72,31 @@ def test_no_page_has_a_serious_or_critical_violation(live_server, page):
                              f"/review/{item.pk}/", f"/review/accept-above/?batch={batch.pk}&confidence=50"]
     found += [v for path in paths for v in violations(page, live_server.url + path)]
     assert not report(found)
+
+
+def test_the_keyboard_reaches_the_content_first_and_sees_where_it_is(live_server, page):
+    page.goto(live_server.url + "/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the content")
+    expect(skip).to_be_focused()
+    assert skip.evaluate("e => getComputedStyle(e).outlineStyle") != "none"  # focus is visible
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")  # the next stop is in the content, not back in the menu
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
+SEGMENT_TRANSITION = """() => {
+  const bar = document.createElement("div");
+  bar.className = "state-bar";
+  bar.innerHTML = '<span class="segment"></span>';
+  document.body.append(bar);
+  return getComputedStyle(bar.firstChild).transitionDuration;
+}"""
+
+
+@pytest.mark.parametrize("motion, duration", [("no-preference", "0.4s"), ("reduce", "0s")])
+def test_less_motion_when_the_system_asks_for_it(live_server, page, motion, duration):
+    page.emulate_media(reduced_motion=motion)
+    page.goto(live_server.url + "/accounts/login/")
+    assert page.evaluate(SEGMENT_TRANSITION) == duration  # the batch bar's animation
