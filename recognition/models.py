@@ -1,3 +1,4 @@
+import math
 import uuid
 from pathlib import PurePath
 
@@ -104,6 +105,11 @@ class Prediction(models.Model):
     @property
     def found_no_digit(self):
         return self.status == self.Status.DONE and (not self.digits if self.is_number else self.digit is None)
+
+    @property
+    def confidence_percent(self):
+        """The confidence in percent, rounded down to a tenth: 0.9996 shows as 99.9, never as a 100 it is not."""
+        return None if self.confidence is None else math.floor(round(self.confidence * 1000, 6)) / 10
 
     @property
     def is_unsure(self):

@@ -211,3 +211,8 @@ def test_an_unknown_kind_in_json_is_a_400(api, media_root):
     assert_error(api.post(LIST, body, format="json"), 400, field="kind")
     assert_error(api.get(LIST, {"kind": "letters"}), 400, field="kind")
     assert not Prediction.objects.exists()
+
+
+@pytest.mark.parametrize("confidence, shown", [(1.0, 100), (0.99954, 99.9), (0.9955, 99.5), (0.57, 57), (0.0, 0)])
+def test_confidence_is_shown_rounded_down_so_it_never_claims_more(confidence, shown):
+    assert Prediction(confidence=confidence).confidence_percent == shown
