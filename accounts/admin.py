@@ -116,6 +116,10 @@ class InvitationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        return obj.get_state_display()
+
     def save_model(self, request, obj, form, change):
         try:
             created = services.invite(request.user, obj.organization, obj.email,
