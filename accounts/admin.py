@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy as _, ngettext_lazy
 
 from . import services
 from .forms import UserAdminChangeForm, UserAdminCreationForm
@@ -10,19 +11,22 @@ from .models import Invitation, JoinRequest, MembershipEvent, Organization, User
 
 
 def _for_each(modeladmin, request, queryset, service, done):
-    """Run a service on each selected object as the signed-in staff member; refusals are listed."""
+    """Run a service on each selected object as the signed-in staff member; refusals are listed. ``done``:
+    how many succeeded, an ngettext_lazy message numbered by "count"."""
     count = 0
     for obj in queryset:
         try:
             service(request.user, obj)
         except ValidationError as error:
-            modeladmin.message_user(request, f"{obj}: {' '.join(error.messages)}", messages.ERROR)
+            refusal = gettext("%(object)s: %(reason)s") % {"object": obj, "reason": " ".join(error.messages)}
+            modeladmin.message_user(request, refusal, messages.ERROR)
         except Http404:  # what the services say of a user who is no official of an organization
-            modeladmin.message_user(request, f"{obj}: not an official of an organization.", messages.ERROR)
+            refusal = gettext("%(object)s: not an official of an organization.") % {"object": obj}
+            modeladmin.message_user(request, refusal, messages.ERROR)
         else:
             count += 1
     if count:
-        modeladmin.message_user(request, f"{count} {done}.", messages.SUCCESS)
+        modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(Organization)
@@ -30,7 +34,7 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "member_count", "auto_accept_threshold", "created_at")
     search_fields = ("name",)
 
-    @admin.display(description="members")
+    @admin.display(description=_("members"))
     def member_count(self, obj):
         return obj.members.count()
 
@@ -50,13 +54,13 @@ class UserAdmin(BaseUserAdmin):
     actions = ["suspend", "reinstate", "make_org_admin", "remove_org_admin"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Personal info", {"fields": ("full_name",)}),
-        ("Role", {"fields": ("role", "organization", "is_org_admin", "suspended_at")}),
+        (_("Personal info"), {"fields": ("full_name",)}),
+        (_("Role"), {"fields": ("role", "organization", "is_org_admin", "suspended_at")}),
         (
-            "Permissions",
+            _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -68,22 +72,28 @@ class UserAdmin(BaseUserAdmin):
         ),
     )
 
-    @admin.action(description="Suspend the selected officials", permissions=["change"])
+    # The counts' messages: English says "1 suspended." and "2 suspended."; other languages may not.
+    @admin.action(description=_("Suspend the selected officials"), permissions=["change"])
     def suspend(self, request, queryset):
-        _for_each(self, request, queryset, services.suspend_member, "suspended")
+        _for_each(self, request, queryset, services.suspend_member,
+                  ngettext_lazy("%(count)d suspended.", "%(count)d suspended.", "count"))
 
-    @admin.action(description="Reinstate the selected officials", permissions=["change"])
+    @admin.action(description=_("Reinstate the selected officials"), permissions=["change"])
     def reinstate(self, request, queryset):
-        _for_each(self, request, queryset, services.reinstate_member, "reinstated")
+        _for_each(self, request, queryset, services.reinstate_member,
+                  ngettext_lazy("%(count)d reinstated.", "%(count)d reinstated.", "count"))
 
-    @admin.action(description="Make the selected officials administrators of their organization",
+    @admin.action(description=_("Make the selected officials administrators of their organization"),
                   permissions=["change"])
     def make_org_admin(self, request, queryset):
-        _for_each(self, request, queryset, services.grant_org_admin, "made administrators")
+        _for_each(self, request, queryset, services.grant_org_admin,
+                  ngettext_lazy("%(count)d made administrators.", "%(count)d made administrators.", "count"))
 
-    @admin.action(description="Remove the selected officials as administrators", permissions=["change"])
+    @admin.action(description=_("Remove the selected officials as administrators"), permissions=["change"])
     def remove_org_admin(self, request, queryset):
-        _for_each(self, request, queryset, services.revoke_org_admin, "removed as administrators")
+        _for_each(self, request, queryset, services.revoke_org_admin,
+                  ngettext_lazy("%(count)d removed as administrators.",
+                                "%(count)d removed as administrators.", "count"))
 
 
 class InvitationAddForm(forms.ModelForm):
@@ -106,6 +116,10 @@ class InvitationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("state"))
+    def state(self, obj):
+        return obj.get_state_display()
+
     def save_model(self, request, obj, form, change):
         try:
             created = services.invite(request.user, obj.organization, obj.email,
@@ -125,9 +139,10 @@ class InvitationAdmin(admin.ModelAdmin):
     def has_revoke_permission(self, request):
         return request.user.has_perm("accounts.change_invitation")
 
-    @admin.action(description="Revoke the selected invitations", permissions=["revoke"])
+    @admin.action(description=_("Revoke the selected invitations"), permissions=["revoke"])
     def revoke(self, request, queryset):
-        _for_each(self, request, queryset, services.revoke_invitation, "revoked")
+        _for_each(self, request, queryset, services.revoke_invitation,
+                  ngettext_lazy("%(count)d revoked.", "%(count)d revoked.", "count"))
 
 
 @admin.register(JoinRequest)
@@ -146,13 +161,15 @@ class JoinRequestAdmin(admin.ModelAdmin):
     def has_decide_permission(self, request):
         return request.user.has_perm("accounts.change_joinrequest")
 
-    @admin.action(description="Approve the selected requests", permissions=["decide"])
+    @admin.action(description=_("Approve the selected requests"), permissions=["decide"])
     def approve(self, request, queryset):
-        _for_each(self, request, queryset, services.approve_join_request, "approved")
+        _for_each(self, request, queryset, services.approve_join_request,
+                  ngettext_lazy("%(count)d approved.", "%(count)d approved.", "count"))
 
-    @admin.action(description="Decline the selected requests", permissions=["decide"])
+    @admin.action(description=_("Decline the selected requests"), permissions=["decide"])
     def decline(self, request, queryset):
-        _for_each(self, request, queryset, services.decline_join_request, "declined")
+        _for_each(self, request, queryset, services.decline_join_request,
+                  ngettext_lazy("%(count)d declined.", "%(count)d declined.", "count"))
 
 
 @admin.register(MembershipEvent)

@@ -1,4 +1,5 @@
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
@@ -25,7 +26,7 @@ class TokenRequestSerializer(serializers.Serializer):
         user = authenticate(request, username=attrs["email"], password=attrs["password"])
         if user is None:
             raise serializers.ValidationError(
-                "Unable to log in with that e-mail address and password.", code="authorization"
+                gettext("Unable to log in with that e-mail address and password."), code="authorization"
             )
         attrs["user"] = user
         return attrs

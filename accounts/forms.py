@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, BaseUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy as _
 
 from . import selectors
 from .models import Organization, User
@@ -36,20 +37,20 @@ class InvitationSignUpForm(SignUpForm):
     def __init__(self, *args, invitation, **kwargs):
         super().__init__(*args, initial={"email": invitation.email}, **kwargs)
         self.fields["email"].disabled = True
-        self.fields["email"].help_text = "The invited address."
+        self.fields["email"].help_text = gettext("The invited address.")
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField(label="E-mail address", max_length=254)
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
 
 
 class JoinRequestForm(forms.Form):
     organization = forms.CharField(
-        label="Organization", max_length=200,
-        help_text="Its exact name, as its administrators give it (any case).",
+        label=_("Organization"), max_length=200,
+        help_text=_("Its exact name, as its administrators give it (any case)."),
     )
     message = forms.CharField(
-        label="Message to its administrators", max_length=500, required=False,
+        label=_("Message to its administrators"), max_length=500, required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -64,6 +65,6 @@ class OrganizationSettingsForm(forms.Form):
     # The model's field, with its 0.5-1.0 validators; a plain form, so that a refused value never touches
     # the organization the page shows.
     auto_accept_threshold = Organization._meta.get_field("auto_accept_threshold").formfield(
-        help_text="Between 0.5 and 1.0; empty for the defaults below.",
+        help_text=_("Between 0.5 and 1.0; empty for the defaults below."),
         widget=forms.NumberInput(attrs={"step": "any", "min": 0.5, "max": 1}),
     )

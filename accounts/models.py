@@ -6,24 +6,27 @@ from django.contrib.auth.models import PermissionsMixin
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
 
 
 class Organization(models.Model):
     """A bank or a branch; its officials share the batches filed under it."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
     auto_accept_threshold = models.FloatField(
-        "auto-accept threshold",
+        _("auto-accept threshold"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0.5), MaxValueValidator(1.0)],
-        help_text="Calibrated confidence from which a batch item is accepted without review. "
-        "Empty: the model card's default for the kind of item.",
+        help_text=_("Calibrated confidence from which a batch item is accepted without review. "
+                    "Empty: the model card's default for the kind of item."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
 
     def __str__(self):
         return self.name
@@ -65,41 +68,42 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with an e-mail address, stored lower-case."""
 
     class Role(models.TextChoices):
-        USER = "user", "User"
-        OFFICIAL = "official", "Bank official"
+        USER = "user", _("User")
+        OFFICIAL = "official", _("Bank official")
 
     email = models.EmailField(
-        "e-mail address",
+        _("e-mail address"),
         max_length=254,
         unique=True,
-        error_messages={"unique": "A user with this e-mail address already exists."},
+        error_messages={"unique": _("A user with this e-mail address already exists.")},
     )
-    full_name = models.CharField(max_length=150, blank=True)
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.USER)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.USER)
     organization = models.ForeignKey(
         Organization,
+        verbose_name=_("organization"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="members",
-        help_text="Required for bank officials: the bank or branch whose batches they work on.",
+        help_text=_("Required for bank officials: the bank or branch whose batches they work on."),
     )
     is_staff = models.BooleanField(
-        "staff status", default=False, help_text="Can log into the admin site."
+        _("staff status"), default=False, help_text=_("Can log into the admin site.")
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("is active"), default=True)
     is_org_admin = models.BooleanField(
-        "organization administrator",
+        _("organization administrator"),
         default=False,
-        help_text="Manages the organization's members, invitations and settings. Bank officials only.",
+        help_text=_("Manages the organization's members, invitations and settings. Bank officials only."),
     )
     # Set by the organization's administrators (or staff), apart from is_active, the staff's own switch:
     # reinstating never reopens an account staff closed, and the date says since when.
     suspended_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
-        help_text="Suspended officials can neither log in nor use their API token.",
+        _("suspended at"), null=True, blank=True, editable=False,
+        help_text=_("Suspended officials can neither log in nor use their API token."),
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()
 
@@ -108,16 +112,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = []
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(role="official") | models.Q(organization__isnull=False),
                 name="accounts_official_has_organization",
-                violation_error_message="A bank official must belong to an organization.",
+                violation_error_message=_("A bank official must belong to an organization."),
             ),
             models.CheckConstraint(
                 condition=models.Q(is_org_admin=False) | models.Q(role="official"),
                 name="accounts_org_admin_is_official",
-                violation_error_message="Only a bank official can administer an organization.",
+                violation_error_message=_("Only a bank official can administer an organization."),
             ),
         ]
 
@@ -146,16 +152,25 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Invitation(models.Model):
     """An e-mailed, signed link that makes whoever holds the address an official of the organization."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField("e-mail address", max_length=254)
-    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Its state, as the organization's page shows it.
+    STATES = {"accepted": _("Accepted"), "revoked": _("Revoked"), "expired": _("Expired"),
+              "pending": _("Pending")}
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations",
+                                     verbose_name=_("organization"))
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+",
+                                   verbose_name=_("invited by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name=_("accepted by"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
 
     def __str__(self):
         return f"{self.email} to {self.organization}"
@@ -172,30 +187,38 @@ class Invitation(models.Model):
             return "revoked"
         return "expired" if self.expires_at <= timezone.now() else "pending"
 
+    def get_state_display(self):
+        return self.STATES[self.state]
+
 
 class JoinRequest(models.Model):
     """A user's request to become an official of an organization, for its administrators to decide."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPROVED = "approved", "Approved"
-        DECLINED = "declined", "Declined"
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="join_requests")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="join_requests")
-    message = models.CharField(max_length=500, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="join_requests",
+                             verbose_name=_("user"))
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="join_requests",
+                                     verbose_name=_("organization"))
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                   verbose_name=_("decided by"))
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("join request")
+        verbose_name_plural = _("join requests")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "organization"], condition=models.Q(status="pending"),
                 name="accounts_one_pending_join_request",
-                violation_error_message="You have already asked to join this organization.",
+                violation_error_message=_("You have already asked to join this organization."),
             ),
         ]
 
@@ -207,27 +230,45 @@ class MembershipEvent(models.Model):
     """The audit trail of membership: who did what to whom, in which organization, when."""
 
     class Action(models.TextChoices):
-        INVITED = "invited", "invited"
-        INVITATION_REVOKED = "invitation_revoked", "revoked an invitation"
-        INVITATION_ACCEPTED = "invitation_accepted", "accepted an invitation"
-        JOIN_REQUESTED = "join_requested", "asked to join"
-        JOIN_APPROVED = "join_approved", "approved a join request"
-        JOIN_DECLINED = "join_declined", "declined a join request"
-        SUSPENDED = "suspended", "suspended"
-        REINSTATED = "reinstated", "reinstated"
-        ADMIN_GRANTED = "admin_granted", "made administrator"
-        ADMIN_REVOKED = "admin_revoked", "removed as administrator"
-        SETTINGS_CHANGED = "settings_changed", "changed the settings"
+        # Verbs of the sentences of describe(): "someone invited x@example.com", "a suspended b".
+        INVITED = "invited", _("invited")
+        INVITATION_REVOKED = "invitation_revoked", _("revoked an invitation")
+        INVITATION_ACCEPTED = "invitation_accepted", _("accepted an invitation")
+        JOIN_REQUESTED = "join_requested", _("asked to join")
+        JOIN_APPROVED = "join_approved", _("approved a join request")
+        JOIN_DECLINED = "join_declined", _("declined a join request")
+        SUSPENDED = "suspended", _("suspended")
+        REINSTATED = "reinstated", _("reinstated")
+        ADMIN_GRANTED = "admin_granted", _("made administrator")
+        ADMIN_REVOKED = "admin_revoked", _("removed as administrator")
+        SETTINGS_CHANGED = "settings_changed", _("changed the settings")
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="membership_events")
-    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    subject = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    action = models.CharField(max_length=32, choices=Action.choices)
-    detail = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="membership_events",
+                                     verbose_name=_("organization"))
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+",
+                              verbose_name=_("actor"))
+    subject = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                verbose_name=_("subject"))
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("membership event")
+        verbose_name_plural = _("membership events")
 
     def __str__(self):
         return f"{self.actor} {self.get_action_display()} {self.subject or self.detail}"
+
+    def describe(self):
+        """The event as one sentence of the active language, for the organization's page."""
+        words = {"actor": self.actor or gettext("someone"), "action": self.get_action_display(),
+                 "subject": self.subject, "detail": self.detail}
+        if self.subject and self.detail:
+            return gettext("%(actor)s %(action)s %(subject)s (%(detail)s)") % words
+        if self.subject:
+            return gettext("%(actor)s %(action)s %(subject)s") % words
+        if self.detail:
+            return gettext("%(actor)s %(action)s (%(detail)s)") % words
+        return gettext("%(actor)s %(action)s") % words

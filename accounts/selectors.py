@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 from .models import Invitation, JoinRequest, MembershipEvent, Organization, User
 
@@ -62,7 +63,7 @@ def organization_named(name):
     organization = Organization.objects.filter(name__iexact=name.strip()).first()
     if organization is None:
         raise ValidationError(
-            "There is no organization of that name. Ask its administrators for its exact name.",
+            gettext("There is no organization of that name. Ask its administrators for its exact name."),
             code="unknown",
         )
     return organization
@@ -70,10 +71,10 @@ def organization_named(name):
 
 def check_usable(invitation):
     if invitation.accepted_at is not None:
-        raise ValidationError("This invitation has already been used.", code="used")
+        raise ValidationError(gettext("This invitation has already been used."), code="used")
     if invitation.revoked_at is not None:
         raise ValidationError(
-            "This invitation was withdrawn. Ask the organization for a new one.", code="revoked"
+            gettext("This invitation was withdrawn. Ask the organization for a new one."), code="revoked"
         )
 
 
@@ -84,14 +85,14 @@ def invitation_from_token(token):
         max_age = timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
         pk = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
     except signing.SignatureExpired as error:
-        raise ValidationError("This invitation has expired. Ask the organization for a new one.",
+        raise ValidationError(gettext("This invitation has expired. Ask the organization for a new one."),
                               code="expired") from error
     except signing.BadSignature as error:
-        raise ValidationError("This invitation link is not valid. Check that it was copied whole.",
+        raise ValidationError(gettext("This invitation link is not valid. Check that it was copied whole."),
                               code="invalid") from error
     invitation = Invitation.objects.select_related("organization").filter(pk=pk).first()
     if invitation is None:
-        raise ValidationError("This invitation no longer exists.", code="invalid")
+        raise ValidationError(gettext("This invitation no longer exists."), code="invalid")
     check_usable(invitation)
     return invitation
 

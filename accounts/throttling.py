@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.throttling import SimpleRateThrottle
 
 from digitsite.api import error_body
@@ -21,7 +22,7 @@ def lockout_username(request, credentials):
 
 def lockout_response(request, original_response, credentials):
     """429 after too many failed log-ins: the API's error format for API calls, a page otherwise."""
-    message = "Too many failed log-in attempts. Try again later or reset your password."
+    message = gettext("Too many failed log-in attempts. Try again later or reset your password.")
     retry_after = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     if request.path.startswith("/api/"):
         response = JsonResponse(error_body(429, "locked_out", message), status=429)

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.translation import gettext, gettext_lazy as _
 from django.views import View
 from django.views.generic import CreateView, UpdateView
 from rest_framework.authtoken.models import Token
@@ -30,7 +31,7 @@ class SignUpView(CreateView):
         response = super().form_valid(form)
         # Two backends are configured (axes, then MemberBackend): name the one that holds the user.
         login(self.request, self.object, backend="accounts.backends.MemberBackend")
-        messages.success(self.request, "Welcome to Digits. Your account is ready.")
+        messages.success(self.request, gettext("Welcome to Digits. Your account is ready."))
         return response
 
 
@@ -43,7 +44,7 @@ class ProfileView(LoginRequiredMixin, UpdateView):
         return self.request.user
 
     def form_valid(self, form):
-        messages.success(self.request, "Your profile was saved.")
+        messages.success(self.request, gettext("Your profile was saved."))
         return super().form_valid(form)
 
     def get_context_data(self, **kwargs):
@@ -54,14 +55,14 @@ class ProfileView(LoginRequiredMixin, UpdateView):
 class IssueTokenView(LoginRequiredMixin, View):
     def post(self, request):
         services.issue_api_token(request.user)
-        messages.success(request, "Your new API token is ready; any earlier one no longer works.")
+        messages.success(request, gettext("Your new API token is ready; any earlier one no longer works."))
         return redirect("profile")
 
 
 class RevokeTokenView(LoginRequiredMixin, View):
     def post(self, request):
         services.revoke_api_token(request.user)
-        messages.success(request, "Your API token was revoked.")
+        messages.success(request, gettext("Your API token was revoked."))
         return redirect("profile")
 
 
@@ -127,7 +128,7 @@ class OrganizationSettingsView(OrgAdminRequiredMixin, View):
                 form.add_error("auto_accept_threshold", error)
         if not form.is_valid():
             return organization_page(request, status=400, settings_form=form)
-        messages.success(request, "The settings were saved; new batches use them.")
+        messages.success(request, gettext("The settings were saved; new batches use them."))
         return redirect("organization")
 
 
@@ -144,7 +145,8 @@ class InviteView(OrgAdminRequiredMixin, View):
                 form.add_error("email", error)
         if not form.is_valid():
             return organization_page(request, status=400, invite_form=form)
-        messages.success(request, f"An invitation was e-mailed to {invitation.email}.")
+        sent = gettext("An invitation was e-mailed to %(email)s.") % {"email": invitation.email}
+        messages.success(request, sent)
         return redirect("organization")
 
 
@@ -162,32 +164,32 @@ def _act(request, action, obj, done):
 class InvitationRevokeView(OrgAdminRequiredMixin, View):
     def post(self, request, pk):
         invitation = selectors.invitation_of(request.user, pk)
-        done = f"The invitation of {invitation.email} was revoked."
+        done = gettext("The invitation of %(email)s was revoked.") % {"email": invitation.email}
         return _act(request, services.revoke_invitation, invitation, done)
 
 
 class JoinRequestDecisionView(OrgAdminRequiredMixin, View):
-    DECISIONS = {"approve": (services.approve_join_request, "approved"),
-                 "decline": (services.decline_join_request, "declined")}
+    DECISIONS = {"approve": (services.approve_join_request, _("The request of %(email)s was approved.")),
+                 "decline": (services.decline_join_request, _("The request of %(email)s was declined."))}
 
     def post(self, request, pk, decision):
         join_request = selectors.join_request_of(request.user, pk)
         action, done = self.DECISIONS[decision]
-        return _act(request, action, join_request, f"The request of {join_request.user.email} was {done}.")
+        return _act(request, action, join_request, done % {"email": join_request.user.email})
 
 
 class MemberActionView(OrgAdminRequiredMixin, View):
     ACTIONS = {
-        "suspend": (services.suspend_member, "{} is suspended."),
-        "reinstate": (services.reinstate_member, "{} is reinstated."),
-        "make-admin": (services.grant_org_admin, "{} is now an administrator."),
-        "remove-admin": (services.revoke_org_admin, "{} is no longer an administrator."),
+        "suspend": (services.suspend_member, _("%(email)s is suspended.")),
+        "reinstate": (services.reinstate_member, _("%(email)s is reinstated.")),
+        "make-admin": (services.grant_org_admin, _("%(email)s is now an administrator.")),
+        "remove-admin": (services.revoke_org_admin, _("%(email)s is no longer an administrator.")),
     }
 
     def post(self, request, pk, action):
         member = selectors.member_of(request.user, pk)
         service, done = self.ACTIONS[action]
-        return _act(request, service, member, done.format(member.email))
+        return _act(request, service, member, done % {"email": member.email})
 
 
 class JoinRequestView(LoginRequiredMixin, View):
@@ -209,8 +211,8 @@ class JoinRequestView(LoginRequiredMixin, View):
                 form.add_error(None, error)
         if not form.is_valid():
             return self.page(form, status=400)
-        messages.success(request, f"Your request to join {join_request.organization} was sent to its "
-                                  "administrators.")
+        messages.success(request, gettext("Your request to join %(organization)s was sent to its "
+                                          "administrators.") % {"organization": join_request.organization})
         return redirect("organization-join")
 
     def page(self, form, status=200):
@@ -250,7 +252,8 @@ class InvitationAcceptView(View):
                 login(request, user, backend="accounts.backends.MemberBackend")
         except ValidationError as error:
             return self.page(error=" ".join(error.messages), status=400)
-        messages.success(request, f"Welcome to {user.organization}: you are one of its officials now.")
+        messages.success(request, gettext("Welcome to %(organization)s: you are one of its officials now.")
+                         % {"organization": user.organization})
         return redirect("organization")
 
     def page(self, status=200, **context):

@@ -1,5 +1,7 @@
 from django import forms
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from . import selectors
 from .models import Batch, BatchItem
@@ -20,25 +22,29 @@ class MultipleFileField(forms.FileField):
 
 
 class BatchForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(label="Each image holds", choices=Batch.Kind.choices, widget=forms.RadioSelect)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Each image holds"), choices=Batch.Kind.choices,
+                             widget=forms.RadioSelect)
     files = MultipleFileField(
-        label="Images", required=False, widget=MultipleFileInput(attrs={"accept": "image/*"}),
-        help_text=f"Up to {settings.BATCH_MAX_IMAGES:,} images, {settings.BATCH_MAX_BYTES // 2**20} MB in all.",
+        label=_("Images"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*"}),
+        help_text=format_lazy(_("Up to {images} images, {megabytes} MB in all."),
+                              images=f"{settings.BATCH_MAX_IMAGES:,}",
+                              megabytes=settings.BATCH_MAX_BYTES // 2**20),
     )
     archive = forms.FileField(
-        label="Or a .zip of images", required=False, widget=forms.ClearableFileInput(attrs={"accept": ".zip"})
+        label=_("Or a .zip of images"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip"}),
     )
 
     def clean(self):
         cleaned = super().clean()
         if not self.errors and not cleaned.get("files") and not cleaned.get("archive"):
-            raise forms.ValidationError("Choose some images or a .zip of them.", code="required")
+            raise forms.ValidationError(_("Choose some images or a .zip of them."), code="required")
         return cleaned
 
 
 class ExportForm(forms.Form):
-    all = forms.BooleanField(required=False, help_text="Every item, not only the settled ones.")
+    all = forms.BooleanField(required=False, help_text=_("Every item, not only the settled ones."))
 
 
 State = BatchItem.State

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyF
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext, gettext_lazy as _, ngettext
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -54,7 +55,7 @@ def _flatten(detail, prefix=""):
 
 class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The service is briefly unavailable. Please try again in a few seconds."
+    default_detail = _("The service is briefly unavailable. Please try again in a few seconds.")
     default_code = "unavailable"
 
     def __init__(self, detail=None, code=None, wait=None):
@@ -86,14 +87,17 @@ def _as_api_exception(exc):
         return ServiceUnavailable(str(exc), exc.code, exc.retry_after)
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        shown = f"{filesizeformat(limit)} ({limit:,} bytes)"
-        return RequestTooLarge(f"The request is too large: the limit is {shown}.")
+        return RequestTooLarge(gettext("The request is too large: the limit is %(size)s (%(bytes)s bytes).")
+                               % {"size": filesizeformat(limit), "bytes": f"{limit:,}"})
     if isinstance(exc, TooManyFilesSent):
+        count = settings.DATA_UPLOAD_MAX_NUMBER_FILES
         return exceptions.ValidationError(
-            f"Send at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files in one request.", code="too_many"
+            ngettext("Send at most %(count)d file in one request.",
+                     "Send at most %(count)d files in one request.", count) % {"count": count},
+            code="too_many",
         )
     if isinstance(exc, TooManyFieldsSent):
-        return exceptions.ValidationError("The request has too many fields.", code="too_many")
+        return exceptions.ValidationError(gettext("The request has too many fields."), code="too_many")
     return exc
 
 
@@ -126,16 +130,18 @@ def _api_error(request, status_code, code, message):
 
 
 def bad_request(request, exception):
-    return _api_error(request, 400, "bad_request", "The request is malformed.") or defaults.bad_request(
-        request, exception
+    return _api_error(request, 400, "bad_request", gettext("The request is malformed.")) or (
+        defaults.bad_request(request, exception)
     )
 
 
 def page_not_found(request, exception):
-    return _api_error(request, 404, "not_found", "Not found.") or defaults.page_not_found(request, exception)
+    return _api_error(request, 404, "not_found", gettext("Not found.")) or defaults.page_not_found(
+        request, exception
+    )
 
 
 def server_error(request):
-    return _api_error(request, 500, "server_error", "A server error occurred.") or defaults.server_error(
-        request
+    return _api_error(request, 500, "server_error", gettext("A server error occurred.")) or (
+        defaults.server_error(request)
     )

@@ -1,10 +1,12 @@
 """Failures of a service we depend on, which the client may retry: the API answers 503 with
 Retry-After (digitsite.api.exception_handler); web pages show the message."""
 
+from django.utils.translation import gettext_lazy as _
+
 
 class TemporarilyUnavailable(Exception):
     code = "unavailable"
-    message = "The service is unavailable right now. Please try again in a minute."
+    message = _("The service is unavailable right now. Please try again in a minute.")
     retry_after = 30  # seconds
 
     def __init__(self, message=None):
@@ -13,4 +15,4 @@ class TemporarilyUnavailable(Exception):
 
 class StorageUnavailable(TemporarilyUnavailable):
     code = "storage_unavailable"
-    message = "File storage is unavailable right now. Please try again in a minute."
+    message = _("File storage is unavailable right now. Please try again in a minute.")

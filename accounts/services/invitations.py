@@ -9,6 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..models import Invitation, MembershipEvent, User
 from ..selectors import INVITATION_SALT, check_usable
@@ -27,7 +28,8 @@ def invite(actor, organization, email, *, build_absolute_uri):
     email = User.objects.normalize_email(email)
     validate_email(email)
     if User.objects.filter(email=email, organization=organization, role=User.Role.OFFICIAL).exists():
-        raise ValidationError(f"{email} is already a member of {organization}.", code="member")
+        raise ValidationError(gettext("%(email)s is already a member of %(organization)s."), code="member",
+                              params={"email": email, "organization": organization})
     with transaction.atomic():
         Invitation.objects.filter(
             organization=organization, email=email, accepted_at=None, revoked_at=None
@@ -46,7 +48,7 @@ def invite(actor, organization, email, *, build_absolute_uri):
             send_mail(subject, body, None, [email])
         except MAIL_ERRORS as error:
             raise ValidationError(
-                "The invitation could not be e-mailed just now; nothing was sent. Try again later.",
+                gettext("The invitation could not be e-mailed just now; nothing was sent. Try again later."),
                 code="mail_failed",
             ) from error
     return invitation
@@ -75,8 +77,9 @@ def accept_invitation(user, invitation):
         check_usable(invitation)
         if user.email != invitation.email:
             raise ValidationError(
-                f"This invitation is for {invitation.email}, and you are signed in as {user.email}. "
-                "Log out and sign in with the invited address.", code="wrong_email",
+                gettext("This invitation is for %(invited)s, and you are signed in as %(email)s. "
+                        "Log out and sign in with the invited address."), code="wrong_email",
+                params={"invited": invitation.email, "email": user.email},
             )
         user = make_official(user, invitation.organization)
         invitation.accepted_at = timezone.now()

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ..models import MembershipEvent, User
 from .common import record, require_admin_of
@@ -17,10 +18,12 @@ def make_official(user, organization):
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_official:
         if user.organization_id == organization.pk:
-            raise ValidationError(f"{user.email} is already a member of {organization}.", code="member")
+            raise ValidationError(gettext("%(email)s is already a member of %(organization)s."),
+                                  code="member", params={"email": user.email, "organization": organization})
         raise ValidationError(
-            f"{user.email} is already an official of {user.organization}. An official belongs to one "
-            "organization: staff must take them out of it first.", code="other_organization",
+            gettext("%(email)s is already an official of %(organization)s. An official belongs to one "
+                    "organization: staff must take them out of it first."), code="other_organization",
+            params={"email": user.email, "organization": user.organization},
         )
     user.role, user.organization = User.Role.OFFICIAL, organization
     user.save(update_fields=["role", "organization"])
@@ -35,17 +38,16 @@ def _member_for(actor, member):
     return User.objects.select_for_update().select_related("organization").get(pk=member.pk)
 
 
-def _keep_an_admin(member, doing):
-    """Refuse to leave the organization without an active administrator."""
+def _keep_an_admin(member, refusal):
+    """Refuse to leave the organization without an active administrator; ``refusal`` says so, with
+    %(email)s and %(organization)s."""
     others = User.objects.filter(
         organization_id=member.organization_id, role=User.Role.OFFICIAL, is_org_admin=True,
         suspended_at=None, is_active=True,
     ).exclude(pk=member.pk)
     if member.is_org_admin and not member.is_suspended and not others.exists():
-        raise ValidationError(
-            f"{member.email} is the last administrator of {member.organization}, who cannot be {doing}: "
-            "make another member administrator first.", code="last_admin",
-        )
+        raise ValidationError(refusal, code="last_admin",
+                              params={"email": member.email, "organization": member.organization})
 
 
 def suspend_member(actor, member):
@@ -53,8 +55,11 @@ def suspend_member(actor, member):
     with transaction.atomic():
         member = _member_for(actor, member)
         if member.is_suspended:
-            raise ValidationError(f"{member.email} is already suspended.", code="suspended")
-        _keep_an_admin(member, "suspended")
+            raise ValidationError(gettext("%(email)s is already suspended."), code="suspended",
+                                  params={"email": member.email})
+        _keep_an_admin(member, gettext(
+            "%(email)s is the last administrator of %(organization)s, who cannot be suspended: "
+            "make another member administrator first."))
         member.suspended_at = timezone.now()
         member.save(update_fields=["suspended_at"])
         record(actor, member.organization, Action.SUSPENDED, subject=member)
@@ -65,7 +70,8 @@ def reinstate_member(actor, member):
     with transaction.atomic():
         member = _member_for(actor, member)
         if not member.is_suspended:
-            raise ValidationError(f"{member.email} is not suspended.", code="not_suspended")
+            raise ValidationError(gettext("%(email)s is not suspended."), code="not_suspended",
+                                  params={"email": member.email})
         member.suspended_at = None
         member.save(update_fields=["suspended_at"])
         record(actor, member.organization, Action.REINSTATED, subject=member)
@@ -76,7 +82,8 @@ def grant_org_admin(actor, member):
     with transaction.atomic():
         member = _member_for(actor, member)
         if member.is_org_admin:
-            raise ValidationError(f"{member.email} is already an administrator.", code="admin")
+            raise ValidationError(gettext("%(email)s is already an administrator."), code="admin",
+                                  params={"email": member.email})
         member.is_org_admin = True
         member.save(update_fields=["is_org_admin"])
         record(actor, member.organization, Action.ADMIN_GRANTED, subject=member)
@@ -87,8 +94,11 @@ def revoke_org_admin(actor, member):
     with transaction.atomic():
         member = _member_for(actor, member)
         if not member.is_org_admin:
-            raise ValidationError(f"{member.email} is not an administrator.", code="not_admin")
-        _keep_an_admin(member, "removed as administrator")
+            raise ValidationError(gettext("%(email)s is not an administrator."), code="not_admin",
+                                  params={"email": member.email})
+        _keep_an_admin(member, gettext(
+            "%(email)s is the last administrator of %(organization)s, who cannot be removed as "
+            "administrator: make another member administrator first."))
         member.is_org_admin = False
         member.save(update_fields=["is_org_admin"])
         record(actor, member.organization, Action.ADMIN_REVOKED, subject=member)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 
 from recognition.models import Prediction
 from recognition.services import check_image, check_upload, create_predictions
@@ -25,7 +26,8 @@ def create_batch(official, name, kind, files=(), archive=None, source=Prediction
     StorageUnavailable (from recognition) when the images cannot be stored.
     """
     if not (official.is_official and official.organization_id):
-        raise ValidationError("Only bank officials of an organization create batches.", code="not_official")
+        raise ValidationError(gettext("Only bank officials of an organization create batches."),
+                              code="not_official")
     files = list(files)
     files_size = sum(upload.size for upload in files)
     _check_totals(len(files), files_size + (archive.size if archive else 0))
@@ -40,8 +42,9 @@ def create_batch(official, name, kind, files=(), archive=None, source=Prediction
         images += archive_images
         skipped += archive_skipped
     if not images:
-        reasons = [f"{s['name']}: {s['reason']}" for s in skipped] or ["Choose some images or a .zip of them."]
-        raise ValidationError(["No image could be taken.", *reasons], code="empty")
+        reasons = [gettext("%(name)s: %(reason)s") % s for s in skipped] or [
+            gettext("Choose some images or a .zip of them.")]
+        raise ValidationError([gettext("No image could be taken."), *reasons], code="empty")
 
     predictions = []
     try:
@@ -78,12 +81,13 @@ def acceptance_threshold(organization, kind):
 
 def _check_totals(count, size):
     if count > settings.BATCH_MAX_IMAGES:
-        raise ValidationError(f"A batch holds at most {settings.BATCH_MAX_IMAGES:,} images; this one has {count:,}.",
-                              code="too_many")
+        raise ValidationError(gettext("A batch holds at most %(limit)s images; this one has %(count)s."),
+                              code="too_many", params={"limit": f"{settings.BATCH_MAX_IMAGES:,}",
+                                                       "count": f"{count:,}"})
     if size > settings.BATCH_MAX_BYTES:
         raise ValidationError(
-            f"A batch holds at most {filesizeformat(settings.BATCH_MAX_BYTES)}; this one has {filesizeformat(size)}.",
-            code="too_large",
+            gettext("A batch holds at most %(limit)s; this one has %(size)s."), code="too_large",
+            params={"limit": filesizeformat(settings.BATCH_MAX_BYTES), "size": filesizeformat(size)},
         )
 
 
@@ -102,28 +106,32 @@ def _read_archive(archive, files_count, files_size):
         with zipfile.ZipFile(archive) as bundle:
             members = [info for info in bundle.infolist() if not info.is_dir()]
             if not members:
-                raise ValidationError(f"“{_clean_name(archive.name)}” holds no files.", code="empty_archive")
+                raise ValidationError(gettext("“%(name)s” holds no files."), code="empty_archive",
+                                      params={"name": _clean_name(archive.name)})
             _check_totals(files_count + len(members), files_size + sum(info.file_size for info in members))
             limit = settings.RECOGNITION_MAX_UPLOAD_BYTES
             for info in members:
                 if info.file_size > limit:
                     raise ValidationError(
-                        f"“{_clean_name(info.filename)}” in the zip unpacks to {filesizeformat(info.file_size)}; "
-                        f"each image may be at most {filesizeformat(limit)}. The zip was not read.",
-                        code="too_large",
+                        gettext("“%(name)s” in the zip unpacks to %(size)s; each image may be at most "
+                                "%(limit)s. The zip was not read."), code="too_large",
+                        params={"name": _clean_name(info.filename), "size": filesizeformat(info.file_size),
+                                "limit": filesizeformat(limit)},
                     )
             images, skipped = [], []
             for info in members:
                 name = _clean_name(info.filename)
                 if info.flag_bits & 0x1:
-                    skipped.append({"name": name, "reason": "It is encrypted."})
+                    skipped.append({"name": name, "reason": gettext("It is encrypted.")})
                     continue
                 try:
                     images.append(check_image(name, bundle.read(info)))
                 except ValidationError as error:
                     skipped.append({"name": name, "reason": " ".join(error.messages)})
                 except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError) as error:
-                    skipped.append({"name": name, "reason": f"It could not be unpacked ({error})."})
+                    reason = gettext("It could not be unpacked (%(error)s).") % {"error": error}
+                    skipped.append({"name": name, "reason": reason})
             return images, skipped
     except (zipfile.BadZipFile, OSError):
-        raise ValidationError(f"“{_clean_name(archive.name)}” is not a readable .zip file.", code="bad_archive") from None
+        raise ValidationError(gettext("“%(name)s” is not a readable .zip file."), code="bad_archive",
+                              params={"name": _clean_name(archive.name)}) from None
