@@ -69,6 +69,16 @@ class RedisServer:
             self.process.wait(10)
 
 
+def _static_changed():
+    """Whether collectstatic must run: no manifest yet, or a static file newer than it (the production
+    storage refuses a page that names a file its manifest lacks)."""
+    manifest = STATIC_ROOT / "staticfiles.json"
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    return any(path.stat().st_mtime > built for path in (BASE_DIR / "static").rglob("*") if path.is_file())
+
+
 def database_url():
     """The URL of the test database this process uses, for the stack's processes."""
     settings = connection.settings_dict
@@ -110,7 +120,7 @@ class Stack:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
     def start_web(self, workers=1, threads=8):
-        if not (STATIC_ROOT / "staticfiles.json").exists():
+        if _static_changed():
             subprocess.run(manage("collectstatic", "--noinput", "-v0"), env=self.environment, check=True)
         port = free_port()
         self.host = f"http://127.0.0.1:{port}"

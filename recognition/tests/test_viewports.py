@@ -72,6 +72,7 @@ def test_the_phone_menu_works_from_the_keyboard(live_server, page):
     button = page.get_by_role("button", name="Menu")
     links = page.locator("#nav-links")
     expect(links).to_be_hidden()
+    page.keyboard.press("Tab")  # the skip link
     page.keyboard.press("Tab")  # the brand link
     page.keyboard.press("Tab")
     expect(button).to_be_focused()
