@@ -107,7 +107,7 @@ def live_progress(batch):
     else:
         progress["time_left_text"] = duration_text(progress["seconds_left"])
     progress["segments"] = [{
-        "state": state.value, "label": str(state.label), "count": counts[state],
+        "state": state.value, "label": state.label, "count": counts[state],
         "percent": round(100 * counts[state] / counts["total"], 2) if counts["total"] else 0,
     } for state in BAR_STATES]
     progress["summary"] = ", ".join(f"{s['label']}: {s['count']}" for s in progress["segments"] if s["count"])
