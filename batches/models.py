@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from recognition.models import Prediction
@@ -11,9 +12,9 @@ class Batch(models.Model):
     """Many images an official sends at once for their organization; each becomes one item."""
 
     class Kind(models.TextChoices):
-        AMOUNT = "amount", "Amounts"
-        NUMBER = "number", "Numbers (account numbers and the like)"
-        DIGIT = "digit", "Single digits"
+        AMOUNT = "amount", _("Amounts")
+        NUMBER = "number", _("Numbers (account numbers and the like)")
+        DIGIT = "digit", _("Single digits")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="batches")
@@ -49,18 +50,18 @@ class BatchItem(models.Model):
     selectors), never stored twice. The engine's reading stays in the prediction, never overwritten."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        NEEDS_REVIEW = "needs_review", "Needs review"
-        AUTO_ACCEPTED = "auto_accepted", "Accepted automatically"
-        ACCEPTED = "accepted", "Accepted"
-        CORRECTED = "corrected", "Corrected"
-        REJECTED = "rejected", "Rejected (unreadable)"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        AUTO_ACCEPTED = "auto_accepted", _("Accepted automatically")
+        ACCEPTED = "accepted", _("Accepted")
+        CORRECTED = "corrected", _("Corrected")
+        REJECTED = "rejected", _("Rejected (unreadable)")
+        FAILED = "failed", _("Failed")
 
     class Decision(models.TextChoices):
-        ACCEPTED = "accepted", "Accepted"
-        CORRECTED = "corrected", "Corrected"
-        REJECTED = "rejected", "Rejected (unreadable)"
+        ACCEPTED = "accepted", _("Accepted")
+        CORRECTED = "corrected", _("Corrected")
+        REJECTED = "rejected", _("Rejected (unreadable)")
 
     batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
     prediction = models.OneToOneField(Prediction, on_delete=models.CASCADE, related_name="batch_item")
@@ -110,11 +111,11 @@ class ReviewAction(models.Model):
     """The audit trail: one row per change of an item's decision, never updated or deleted."""
 
     class Action(models.TextChoices):
-        ACCEPT = "accept", "Accepted"
-        CORRECT = "correct", "Corrected"
-        REJECT = "reject", "Rejected"
-        BULK_ACCEPT = "bulk_accept", "Accepted in bulk"
-        UNDO = "undo", "Undone"
+        ACCEPT = "accept", _("Accepted")
+        CORRECT = "correct", _("Corrected")
+        REJECT = "reject", _("Rejected")
+        BULK_ACCEPT = "bulk_accept", _("Accepted in bulk")
+        UNDO = "undo", _("Undone")
 
     item = models.ForeignKey(BatchItem, on_delete=models.CASCADE, related_name="actions")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")

@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views import View
 
 from . import selectors, services
@@ -107,8 +108,9 @@ class ReviewItemView(OfficialRequiredMixin, View):
             item = selectors.review_item_of(request.user, undo_stack[-1])
             effective = selectors.effective_actions(item)
             if not effective or effective[-1].actor_id != request.user.pk:
-                messages.error(request, f"{item.batch} #{item.position} was changed since your decision: "
-                                        "nothing undone.")
+                messages.error(request, gettext(
+                    "%(batch)s #%(position)s was changed since your decision: nothing undone."
+                ) % {"batch": item.batch, "position": item.position})
                 return redirect(_review_url(item, query))
         try:
             services.undo(request.user, item)
@@ -117,7 +119,8 @@ class ReviewItemView(OfficialRequiredMixin, View):
         except services.ReviewConflict as error:
             messages.error(request, str(error))
         else:
-            messages.info(request, f"Undone: {item.batch} #{item.position}.")
+            messages.info(request, gettext("Undone: %(batch)s #%(position)s.")
+                          % {"batch": item.batch, "position": item.position})
         return redirect(_review_url(item, query))
 
     def _go_on(self, request, item, query, forward=True):
@@ -126,7 +129,7 @@ class ReviewItemView(OfficialRequiredMixin, View):
         following = selectors.neighbour_in_queue(queue, item, request.user, forward=forward)
         if following is None:
             if forward:
-                messages.success(request, "The queue is empty: nothing more to review here.")
+                messages.success(request, gettext("The queue is empty: nothing more to review here."))
             return redirect(f"{reverse('review-queue')}?{query}" if forward else _review_url(item, query))
         return redirect(_review_url(following, query))
 
@@ -169,5 +172,7 @@ class AcceptAboveView(OfficialRequiredMixin, View):
             return render(request, self.template_name, {"form": form}, status=400)
         batch, confidence = form.cleaned_data["batch"], float(form.cleaned_data["confidence"]) / 100
         accepted = services.accept_above(request.user, batch, confidence)
-        messages.success(request, f"{accepted} items of {batch} accepted.")
+        messages.success(request, ngettext(
+            "%(count)d item of %(batch)s accepted.", "%(count)d items of %(batch)s accepted.", accepted,
+        ) % {"count": accepted, "batch": batch})
         return redirect(f"{reverse('review-queue')}?batch={batch.pk}")

@@ -1,5 +1,6 @@
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -92,7 +93,7 @@ class ReviewSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["action"] == "correct" and not attrs.get("value", "").strip():
-            message = "Send the corrected value, digits only."
+            message = gettext("Send the corrected value, digits only.")
             raise serializers.ValidationError({"value": [message]}, code="required")
         return attrs
 
@@ -145,7 +146,8 @@ class BatchCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs.get("files") and not attrs.get("archive"):
-            raise serializers.ValidationError({"files": ["Send some images (files) or a .zip of them (archive)."]})
+            message = gettext("Send some images (files) or a .zip of them (archive).")
+            raise serializers.ValidationError({"files": [message]})
         return attrs
 
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views import View
 from django.views.generic import ListView
 
@@ -64,8 +65,14 @@ class BatchCreateView(OfficialRequiredMixin, View):
             response = render(request, self.template_name, {"form": form}, status=503)
             response["Retry-After"] = error.retry_after
             return response
-        taken = f"{batch.items.count()} images are being read"
-        messages.success(request, f"{taken}; {len(batch.skipped)} skipped." if batch.skipped else f"{taken}.")
+        values = {"taken": batch.items.count(), "skipped": len(batch.skipped)}
+        if batch.skipped:
+            message = ngettext("%(taken)d image is being read; %(skipped)d skipped.",
+                               "%(taken)d images are being read; %(skipped)d skipped.", values["taken"])
+        else:
+            message = ngettext("%(taken)d image is being read.", "%(taken)d images are being read.",
+                               values["taken"])
+        messages.success(request, message % values)
         return redirect("batch-detail", pk=batch.pk)
 
 
@@ -76,12 +83,13 @@ BAR_STATES = [State.AUTO_ACCEPTED, State.ACCEPTED, State.CORRECTED, State.NEEDS_
 
 def duration_text(seconds):
     if seconds is None:
-        return "unknown"
+        return gettext("unknown")
     minutes, seconds = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
+    values = {"hours": hours, "minutes": minutes, "seconds": seconds}
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        return gettext("%(hours)d h %(minutes)d min") % values
+    return gettext("%(minutes)d min %(seconds)d s") % values if minutes else gettext("%(seconds)d s") % values
 
 
 def live_progress(batch):
@@ -90,8 +98,14 @@ def live_progress(batch):
     counts = progress["counts"]
     progress.update(selectors.pace_of(batch, counts[State.PENDING]))
     rate = progress["items_per_s"]
-    progress["pace_text"] = "unknown" if rate is None else f"{rate:,.1f} items/s"
-    progress["time_left_text"] = "none" if progress["finished"] else duration_text(progress["seconds_left"])
+    if rate is None:
+        progress["pace_text"] = gettext("unknown")
+    else:
+        progress["pace_text"] = gettext("%(rate)s items/s") % {"rate": f"{rate:,.1f}"}
+    if progress["finished"]:
+        progress["time_left_text"] = gettext("none")
+    else:
+        progress["time_left_text"] = duration_text(progress["seconds_left"])
     progress["segments"] = [{
         "state": state.value, "label": state.label, "count": counts[state],
         "percent": round(100 * counts[state] / counts["total"], 2) if counts["total"] else 0,

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -67,7 +68,7 @@ class PredictionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     def create(self, request):
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 255:
-            raise serializers.ValidationError({"Idempotency-Key": ["Use at most 255 characters."]})
+            raise serializers.ValidationError({"Idempotency-Key": [gettext("Use at most 255 characters.")]})
         wait = wait_seconds(request)
         prediction = selectors.prediction_by_idempotency_key(request.user, key) if key else None
         replayed = prediction is not None

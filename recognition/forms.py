@@ -3,6 +3,8 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import Prediction
 from .services import check_upload
@@ -31,10 +33,13 @@ class MultipleImageField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else [data] if data else []
         if not files:
-            raise ValidationError("Choose at least one image.", code="required")
-        if len(files) > settings.RECOGNITION_MAX_FILES:
+            raise ValidationError(gettext("Choose at least one image."), code="required")
+        limit = settings.RECOGNITION_MAX_FILES
+        if len(files) > limit:
             raise ValidationError(
-                f"Send at most {settings.RECOGNITION_MAX_FILES} images at once.", code="too_many"
+                ngettext("Send at most %(limit)d image at once.", "Send at most %(limit)d images at once.",
+                         limit) % {"limit": limit},
+                code="too_many",
             )
         checked, errors = [], []
         for upload in files:
@@ -50,19 +55,19 @@ class MultipleImageField(forms.FileField):
 
 class UploadForm(forms.Form):
     images = MultipleImageField(
-        label="Images",
-        help_text="PNG, JPEG, GIF, BMP, TIFF or WebP; one digit, or one line of digits, per image.",
+        label=_("Images"),
+        help_text=_("PNG, JPEG, GIF, BMP, TIFF or WebP; one digit, or one line of digits, per image."),
         widget=MultipleFileInput(attrs={"accept": "image/*"}),
     )
     kind = forms.ChoiceField(
-        label="Each image holds",
+        label=_("Each image holds"),
         choices=Prediction.Kind.choices,
         initial=Prediction.Kind.DIGIT,
         required=False,  # forms and scripts from before kinds existed send none: they meant one digit
         widget=forms.RadioSelect,
     )
     source = forms.ChoiceField(
-        choices=[(Prediction.Source.UPLOAD, "Upload"), (Prediction.Source.DRAWING, "Drawing")],
+        choices=[(Prediction.Source.UPLOAD, _("Upload")), (Prediction.Source.DRAWING, _("Drawing"))],
         initial=Prediction.Source.UPLOAD,
         widget=forms.HiddenInput,
     )
@@ -76,29 +81,32 @@ class HistoryFilterForm(forms.Form):
     ones still filter (cleaned_data keeps them)."""
 
     digit = forms.TypedChoiceField(
-        choices=[("", "Any digit")] + [(d, str(d)) for d in range(10)],
+        label=_("Digit"),
+        choices=[("", _("Any digit"))] + [(d, str(d)) for d in range(10)],
         coerce=int,
         empty_value=None,
         required=False,
-        error_messages={"invalid_choice": "Choose a digit from 0 to 9."},
+        error_messages={"invalid_choice": _("Choose a digit from 0 to 9.")},
     )
-    kind = forms.ChoiceField(choices=[("", "Any kind")] + Prediction.Kind.choices, required=False,
-                             error_messages={"invalid_choice": "Choose one of the kinds listed."})
-    status = forms.ChoiceField(choices=[("", "Any status")] + Prediction.Status.choices, required=False,
-                               error_messages={"invalid_choice": "Choose one of the statuses listed."})
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("Any kind"))] + Prediction.Kind.choices,
+                             required=False,
+                             error_messages={"invalid_choice": _("Choose one of the kinds listed.")})
+    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any status"))] + Prediction.Status.choices,
+                               required=False,
+                               error_messages={"invalid_choice": _("Choose one of the statuses listed.")})
     date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
     date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+        required=False, label=_("To"), widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
     )
 
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", "This date is before the “From” date.")
+            self.add_error("date_to", gettext("This date is before the “From” date."))
         return data
 
     def full_clean(self):

@@ -4,6 +4,7 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def _private_path(folder, instance, filename):
@@ -23,18 +24,18 @@ class Prediction(models.Model):
     """One image read by the engine: what was sent, and what was read once the task ran."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     class Source(models.TextChoices):
-        DRAWING = "drawing", "Drawing"
-        UPLOAD = "upload", "Upload"
-        API = "api", "API"
+        DRAWING = "drawing", _("Drawing")
+        UPLOAD = "upload", _("Upload")
+        API = "api", _("API")
 
     class Kind(models.TextChoices):
-        DIGIT = "digit", "One digit"
-        NUMBER = "number", "A number (several digits)"
+        DIGIT = "digit", _("One digit")
+        NUMBER = "number", _("A number (several digits)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="predictions")

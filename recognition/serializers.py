@@ -3,6 +3,7 @@ import binascii
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -83,9 +84,9 @@ class ImageField(serializers.Field):
     """A multipart file, or a base64 string (a data: URL prefix is allowed) in JSON."""
 
     default_error_messages = {
-        "invalid_base64": "The image is not valid base64.",
-        "invalid_type": "Send the image as a file (multipart) or as a base64 string (JSON).",
-        "too_many": "Send one image per request; this one has {count}.",
+        "invalid_base64": _("The image is not valid base64."),
+        "invalid_type": _("Send the image as a file (multipart) or as a base64 string (JSON)."),
+        "too_many": _("Send one image per request; this one has {count}."),
     }
 
     def get_value(self, dictionary):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from kombu.exceptions import OperationalError
 from PIL import Image
 
@@ -31,7 +32,10 @@ from .storage import delete_quietly, read_file, save_new_file
 logger = logging.getLogger(__name__)
 
 SWEEPER = "sweeper"  # the Heartbeat the sweep records
-STOPPED_THE_READER = "This image could not be read: the reader stopped each time it tried."
+# Reasons stored with a failed prediction stay English (the API's data); pages translate them when shown.
+STOPPED_THE_READER = gettext_noop("This image could not be read: the reader stopped each time it tried.")
+TOOK_TOO_LONG = gettext_noop("Reading this image took too long. Please try again.")
+IMAGE_MISSING = gettext_noop("The stored image is missing.")
 THUMBNAIL_SIDE = 160
 EXTENSIONS = {
     "PNG": ".png", "JPEG": ".jpg", "MPO": ".jpg", "GIF": ".gif", "BMP": ".bmp", "TIFF": ".tif", "WEBP": ".webp",
@@ -49,17 +53,18 @@ class CheckedImage:
     height: int
 
 
-def _label(name):
-    return f"“{name}”" if name else "The image"
-
-
 def _check_size(name, size):
     limit = settings.RECOGNITION_MAX_UPLOAD_BYTES
     if size > limit:
         shown, shown_limit = filesizeformat(size), filesizeformat(limit)
         if shown == shown_limit:  # just over: rounded alike, so say the bytes
-            shown, shown_limit = f"{size:,} bytes", f"{limit:,} bytes"
-        raise ValidationError(f"{_label(name)} is {shown}; the limit is {shown_limit}.", code="too_large")
+            shown, shown_limit = (gettext("%(bytes)s bytes") % {"bytes": f"{n:,}"} for n in (size, limit))
+        values = {"name": name, "size": shown, "limit": shown_limit}
+        if name:
+            message = gettext("“%(name)s” is %(size)s; the limit is %(limit)s.")
+        else:
+            message = gettext("The image is %(size)s; the limit is %(limit)s.")
+        raise ValidationError(message % values, code="too_large")
 
 
 def check_upload(upload):
@@ -70,12 +75,13 @@ def check_upload(upload):
 
 def check_image(name, data):
     """Accept bytes that make a usable image, or raise ValidationError with a message for people."""
-    label = _label(name)
     _check_size(name, len(data))
     try:
         image_format, width, height = inspect_image(data)
     except ImageError as error:
-        raise ValidationError(f"{label}: {error}", code=error.code) from None
+        values = {"name": name, "error": error}
+        message = (gettext("“%(name)s”: %(error)s") if name else gettext("The image: %(error)s")) % values
+        raise ValidationError(message, code=error.code) from None
     return CheckedImage(name=name, data=data, format=image_format, width=width, height=height)
 
 
@@ -173,7 +179,7 @@ def sweep_stale_predictions():
     give_up_before = now - timedelta(seconds=settings.RECOGNITION_GIVE_UP_AFTER_S)
     hopeless = list(pending.filter(created_at__lt=give_up_before).values_list("pk", flat=True))
     for prediction_id in hopeless:
-        fail_prediction(prediction_id, "Reading this image took too long. Please try again.")
+        fail_prediction(prediction_id, TOOK_TOO_LONG)
     requeue_before = now - timedelta(seconds=settings.RECOGNITION_REQUEUE_AFTER_S)
     stale = list(pending.filter(created_at__lt=requeue_before).values_list("pk", flat=True))
     for prediction_id in stale:
@@ -240,7 +246,7 @@ def _read(predictions):
         try:
             data = read_file(prediction.image)  # StorageUnavailable is transient: the task retries
         except FileNotFoundError:
-            outcomes.append((prediction, {"status": Prediction.Status.FAILED, "error": "The stored image is missing."}))
+            outcomes.append((prediction, {"status": Prediction.Status.FAILED, "error": IMAGE_MISSING}))
             continue
         by_kind.setdefault(prediction.kind, []).append((prediction, data))
     for kind, group in by_kind.items():

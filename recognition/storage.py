@@ -9,14 +9,17 @@ import logging
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext_lazy as _
 
 from digitsite.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
-READ_FAILED = "We could not read the stored image right now. Please try again in a minute."
-SAVE_FAILED = "We could not store your image right now, so nothing was saved. Please try again in a minute."
+READ_FAILED = _("We could not read the stored image right now. Please try again in a minute.")
+SAVE_FAILED = _(
+    "We could not store your image right now, so nothing was saved. Please try again in a minute."
+)
 
 
 def is_missing(error):

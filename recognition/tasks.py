@@ -5,6 +5,7 @@ from celery import shared_task
 from celery.signals import beat_init, task_prerun, worker_process_init
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
+from django.utils.translation import gettext_noop
 
 from digitsite.batches import ReconnectSafeBatches
 
@@ -18,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 TRANSIENT = (DatabaseError, ConnectionError, TimeoutError, StorageUnavailable)
 MAX_ATTEMPTS = 4
-GAVE_UP = "Reading this image failed on our side. Please try again."
+GAVE_UP = gettext_noop("Reading this image failed on our side. Please try again.")  # stored; shown translated
 
 
 @worker_process_init.connect

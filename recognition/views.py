@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -90,10 +91,13 @@ class UploadView(LoginRequiredMixin, View):
                 "panel_url": reverse("prediction-panel", args=[p.pk]),
             } for p in predictions], "refused": uploads.refused}, status=201)
         for reason in uploads.refused:
-            messages.warning(request, f"Not read: {reason}")
+            messages.warning(request, gettext("Not read: %(reason)s") % {"reason": reason})
         if len(predictions) == 1:
             return redirect("prediction-detail", pk=predictions[0].pk)
-        messages.success(request, f"{len(predictions)} images are being read; they appear here as they finish.")
+        messages.success(request, ngettext(
+            "%(count)d image is being read; it appears here when it finishes.",
+            "%(count)d images are being read; they appear here as they finish.", len(predictions),
+        ) % {"count": len(predictions)})
         return redirect("history")
 
 
@@ -139,7 +143,7 @@ class PredictionThumbnailView(OwnPredictionMixin, View):
 class PredictionDeleteView(OwnPredictionMixin, View):
     def post(self, request, pk):
         services.delete_prediction(self.get_object())
-        messages.success(request, "The reading and its image were deleted.")
+        messages.success(request, gettext("The reading and its image were deleted."))
         next_url = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
             next_url = reverse("history")

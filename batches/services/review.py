@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import time_format
+from django.utils.translation import gettext, ngettext
 
 from .. import selectors
 from ..models import Batch, BatchItem, ReviewAction
@@ -23,16 +24,17 @@ class ReviewConflict(Exception):
 
     def __init__(self, item):
         until = time_format(timezone.localtime(item.claimed_until), "H:i:s")
-        super().__init__(f"{item.claimed_by} is reviewing this item (until {until}); choose another one.")
+        super().__init__(gettext("%(reviewer)s is reviewing this item (until %(until)s); choose another one.")
+                         % {"reviewer": item.claimed_by, "until": until})
 
 
 def accept(reviewer, item):
     """The reading is right: the final value is what the engine read."""
     def apply(locked, state):
         if state == State.ACCEPTED:
-            raise ValidationError("This item is already accepted.", code="already_accepted")
+            raise ValidationError(gettext("This item is already accepted."), code="already_accepted")
         if not locked.reading:
-            raise ValidationError("Nothing was read: type the value, or reject the item.",
+            raise ValidationError(gettext("Nothing was read: type the value, or reject the item."),
                                   code="nothing_read")
         _decide(locked, reviewer, Decision.ACCEPTED, locked.reading, timezone.now())
     return _act(reviewer, item, Action.ACCEPT, apply)
@@ -49,7 +51,7 @@ def reject(reviewer, item):
     """Unreadable: no final value."""
     def apply(locked, state):
         if state == State.REJECTED:
-            raise ValidationError("This item is already rejected.", code="already_rejected")
+            raise ValidationError(gettext("This item is already rejected."), code="already_rejected")
         _decide(locked, reviewer, Decision.REJECTED, "", timezone.now())
     return _act(reviewer, item, Action.REJECT, apply)
 
@@ -60,7 +62,7 @@ def undo(reviewer, item):
     def apply(locked, state):
         effective = selectors.effective_actions(locked)
         if not effective:
-            raise ValidationError("There is nothing to undo on this item.", code="nothing_to_undo")
+            raise ValidationError(gettext("There is nothing to undo on this item."), code="nothing_to_undo")
         last = effective[-1]
         if last.state_before in DECIDED:
             earlier = effective[-2] if len(effective) > 1 else None  # the action that made that decision
@@ -116,22 +118,29 @@ def release(reviewer, item):
 def clean_value(batch, value):
     value = (value or "").strip()
     if not value:
-        raise ValidationError("Type the value, digits only (for example 1500).", code="required")
+        raise ValidationError(gettext("Type the value, digits only (for example 1500)."), code="required")
     if not (value.isascii() and value.isdigit()):
         raise ValidationError(
-            f"Type digits only (0–9), without spaces, separators or signs: “{value[:64]}” is not.",
+            gettext("Type digits only (0–9), without spaces, separators or signs: “%(value)s” is not.")
+            % {"value": value[:64]},
             code="not_digits",
         )
     if batch.kind == Batch.Kind.DIGIT and len(value) != 1:
-        raise ValidationError("Each item of this batch is one digit: type a single digit.", code="one_digit")
+        raise ValidationError(
+            gettext("Each item of this batch is one digit: type a single digit."), code="one_digit"
+        )
     limit = BatchItem._meta.get_field("final_value").max_length
     if len(value) > limit:
-        raise ValidationError(f"Type at most {limit} digits.", code="too_long")
+        raise ValidationError(
+            ngettext("Type at most %(limit)d digit.", "Type at most %(limit)d digits.", limit)
+            % {"limit": limit},
+            code="too_long",
+        )
     return value
 
 
 def clean_confidence(confidence):
-    message = "Give the confidence as a number from 0 to 1, e.g. 0.97."
+    message = gettext("Give the confidence as a number from 0 to 1, e.g. 0.97.")
     try:
         confidence = float(confidence)
     except (TypeError, ValueError):
@@ -150,8 +159,11 @@ def _act(reviewer, item, action, apply):
             raise ReviewConflict(locked)
         state_before = selectors.state_of(locked)
         if state_before not in selectors.REVIEWABLE:
-            why = "is still being read" if state_before == State.PENDING else "could not be read at all"
-            raise ValidationError(f"This item {why}: there is no reading to review.", code="not_reviewable")
+            if state_before == State.PENDING:
+                message = gettext("This item is still being read: there is no reading to review.")
+            else:
+                message = gettext("This item could not be read at all: there is no reading to review.")
+            raise ValidationError(message, code="not_reviewable")
         value_before = _value(locked, state_before)
         apply(locked, state_before)
         locked.claimed_by, locked.claimed_until = None, None  # done with it: free for anyone
@@ -182,5 +194,5 @@ def _value(item, state):
 
 def _check_reviewer(reviewer, organization_id):
     if not (selectors.is_official(reviewer) and reviewer.organization_id == organization_id):
-        raise PermissionDenied("Only officials of the batch's organization review its items.")
+        raise PermissionDenied(gettext("Only officials of the batch's organization review its items."))
 

@@ -190,3 +190,22 @@ def test_u_leaves_a_colleagues_later_decision_alone(client, official_client, col
         response["Location"]).content.decode()
     three.refresh_from_db()
     assert (three.decision, three.final_value) == ("corrected", "303")
+
+
+def test_one_item_is_told_in_the_singular(official_client, official, queue):
+    """The counts go through ngettext / blocktranslate count: one item reads "1 item", not "1 items"."""
+    batch, (five, three, seven, _) = queue
+    for item in (three, five):
+        services.reject(official, item)
+    assert "1 item, lowest confidence first." in official_client.get(reverse("review-queue")).content.decode()
+    page = official_client.get(review_url(seven)).content.decode()
+    assert "1 item in it" in page
+    page = official_client.get(reverse("home")).content.decode()
+    assert '<span id="review-queue-size">1</span> item to review' in page and "1 to review</a>" in page
+    page = official_client.get(reverse("review-accept-above"), {"batch": batch.pk, "confidence": "60"})
+    page = page.content.decode()
+    assert "1 item of “Cheques” needs review and is at least 60% sure." in page and ">Accept 1 item<" in page
+    response = official_client.post(reverse("review-accept-above"), {"batch": batch.pk, "confidence": "60"},
+                                    follow=True)
+    assert "1 item of Cheques accepted." in response.content.decode()
+    assert selectors.state_of(seven) == State.ACCEPTED
