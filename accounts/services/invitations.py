@@ -71,7 +71,7 @@ def accept_invitation(user, invitation):
     is an official already (nobody is moved from one organization to another by a link)."""
     with transaction.atomic():
         # Locked and read again: of two clicks at once, the second finds it used.
-        invitation = Invitation.objects.select_for_update().select_related("organization").get(
+        invitation = Invitation.objects.select_for_update(of=("self",)).select_related("organization").get(
             pk=invitation.pk
         )
         check_usable(invitation)

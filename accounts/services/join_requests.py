@@ -60,9 +60,9 @@ def request_to_join(user, organization, message=""):
 def _decide(actor, join_request, status):
     require_admin_of(actor, join_request.organization)
     with transaction.atomic():
-        join_request = JoinRequest.objects.select_for_update().select_related("user", "organization").get(
-            pk=join_request.pk
-        )
+        # Only the request's row is locked: PostgreSQL cannot lock the nullable side of the joins.
+        join_request = (JoinRequest.objects.select_for_update(of=("self",))
+                        .select_related("user", "organization").get(pk=join_request.pk))
         if join_request.status != Status.PENDING:
             raise ValidationError(ALREADY_DECIDED[join_request.status], code="decided")
         if status == Status.APPROVED:

@@ -35,7 +35,7 @@ def _member_for(actor, member):
     if not (member.is_official and member.organization_id):
         raise Http404("No such member.")
     require_admin_of(actor, member.organization)
-    return User.objects.select_for_update().select_related("organization").get(pk=member.pk)
+    return User.objects.select_for_update(of=("self",)).select_related("organization").get(pk=member.pk)
 
 
 def _keep_an_admin(member, refusal):

@@ -63,13 +63,10 @@ TEMPLATES = settings.BASE_DIR / "templates"
 READ_ATTRS = {"alt", "title", "placeholder", "aria-label", "aria-description", "data-confirm"}
 WORDS = re.compile(r"[A-Za-z]{2,}")
 # The templates whose text is all marked; the aim is every template under templates/.
-MARKED_TEMPLATES = [
-    "503.html", "includes/language_switcher.html", "recognition/_boxes.html",
-    "accounts/organization.html", "accounts/invitation.html", "accounts/join.html",
-    "accounts/email/invitation_subject.txt", "accounts/email/invitation_body.txt",
-    "batches/batch_list.html", "batches/batch_form.html",
-    *sorted(f"registration/{path.name}" for path in (TEMPLATES / "registration").iterdir()),
-]
+# Every template: a text a person reads is marked for translation (an e-mail's .txt templates too).
+MARKED_TEMPLATES = sorted(
+    str(path.relative_to(TEMPLATES)) for path in TEMPLATES.rglob("*") if path.suffix in (".html", ".txt")
+)
 
 
 def _flatten(source):
