@@ -26,9 +26,15 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # decompression-bomb guard, checked from the header before decoding
 MIN_SIDE = 8  # pixels
 MAX_ASPECT = 20  # longer side : shorter side
-NOT_AN_IMAGE = "This file is not an image we can read (PNG, JPEG, GIF, BMP, TIFF or WebP)."
-DAMAGED = "The image file is damaged or incomplete."
-TOO_LARGE = f"The image has too many pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels."
+def gettext_noop(message):
+    """Marks a message for people: Django's makemessages collects it, and the web translates it when shown
+    (the engine itself speaks English and imports no Django)."""
+    return message
+
+
+NOT_AN_IMAGE = gettext_noop("This file is not an image we can read (PNG, JPEG, GIF, BMP, TIFF or WebP).")
+DAMAGED = gettext_noop("The image file is damaged or incomplete.")
+TOO_LARGE = gettext_noop("The image has too many pixels; the limit is %(megapixels)d megapixels.")
 # Memory one decode may take: 96 MB allows 40 megapixels of grey, 1-bit, palette or 16-bit grey, 25 of colour
 # or 32-bit grey, 12 with transparency.
 MAX_DECODE_BYTES = 96 * 2**20
@@ -74,15 +80,16 @@ HIGH_RES = 4  # stroke width is adjusted on a 4x (80 px) version of the digit
 
 
 class ImageError(ValueError):
-    """An upload that cannot be read as a digit image; ``str()`` is meant for the user.
+    """An upload that cannot be read as a digit image; ``str()`` is meant for the user, in English.
 
     ``code`` names the kind for programs: "empty", "too_large" (bytes), "unsupported" (not an
-    image format we read), "too_many_pixels", or "invalid" (unusable in another way).
+    image format we read), "too_many_pixels", or "invalid" (unusable in another way). ``message`` and
+    ``params`` give the sentence before its values are put in, for translation.
     """
 
-    def __init__(self, message, code="invalid"):
-        super().__init__(message)
-        self.code = code
+    def __init__(self, message, code="invalid", **params):
+        super().__init__(message % params if params else message)
+        self.code, self.message, self.params = code, message, params
 
 
 def decode_image(data: bytes) -> Image.Image:
@@ -107,15 +114,15 @@ def inspect_image(data: bytes) -> tuple[str, int, int]:
 def _decode(data):
     """decode_image's image, with the format and the full upright size from the header."""
     if not data:
-        raise ImageError("The file is empty.", "empty")
+        raise ImageError(gettext_noop("The file is empty."), "empty")
     if len(data) > MAX_FILE_BYTES:
-        raise ImageError(f"The file is larger than {MAX_FILE_BYTES // 2**20} MB.", "too_large")
+        raise ImageError(gettext_noop("The file is larger than %(mb)d MB."), "too_large", mb=MAX_FILE_BYTES // 2**20)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(TOO_LARGE, "too_many_pixels") from None
+        raise ImageError(TOO_LARGE, "too_many_pixels", megapixels=MAX_PIXELS // 1_000_000) from None
     except UnidentifiedImageError:
         raise ImageError(NOT_AN_IMAGE, "unsupported") from None
     except (OSError, ValueError, SyntaxError) as error:
@@ -123,26 +130,28 @@ def _decode(data):
 
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageError(TOO_LARGE, "too_many_pixels")
+        raise ImageError(TOO_LARGE, "too_many_pixels", megapixels=MAX_PIXELS // 1_000_000)
     if min(width, height) < MIN_SIDE:
-        raise ImageError(f"The image is too small ({width}x{height}); it needs at least "
-                         f"{MIN_SIDE}x{MIN_SIDE} pixels.")
+        raise ImageError(gettext_noop("The image is too small (%(width)dx%(height)d); it needs at least "
+                                      "%(side)dx%(side)d pixels."), width=width, height=height, side=MIN_SIDE)
     if max(width, height) > MAX_ASPECT * min(width, height):
-        raise ImageError("The image is too long and thin to hold a digit.")
+        raise ImageError(gettext_noop("The image is too long and thin to hold a digit."))
     try:
         frames = getattr(image, "n_frames", 1)  # a TIFF reads every page's header to count them
     except Exception as error:
         raise ImageError(DAMAGED) from error
     # Phone cameras write JPEGs with a second, preview picture (MPO): the first is the photo.
     if frames > 1 and image.format != "MPO":
-        raise ImageError("Animated or multi-page images are not supported; upload a single picture.")
+        raise ImageError(gettext_noop(
+            "Animated or multi-page images are not supported; upload a single picture."))
     image.draft(None, (WORK_SIDE, WORK_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
     cost = _decode_bytes(image)
     if cost > MAX_DECODE_BYTES:
         megapixels = MAX_DECODE_BYTES // (cost // (image.width * image.height)) // 1_000_000
-        raise ImageError(
-            f"The image has too many pixels for its colour depth ({width}x{height}, {image.mode}); "
-            f"the limit for such images is {megapixels} megapixels.", "too_many_pixels")
+        raise ImageError(gettext_noop(
+            "The image has too many pixels for its colour depth (%(width)dx%(height)d, %(mode)s); "
+            "the limit for such images is %(megapixels)d megapixels."), "too_many_pixels",
+            width=width, height=height, mode=image.mode, megapixels=megapixels)
     with LARGE_DECODES if cost > LARGE_DECODE_BYTES else nullcontext():
         try:
             image.load()
@@ -226,7 +235,7 @@ def _luminance(image):
         try:
             image = image.convert("L")
         except ValueError as error:  # e.g. a Lab or multi-channel TIFF
-            raise ImageError("The image's colour format is not supported.") from error
+            raise ImageError(gettext_noop("The image's colour format is not supported.")) from error
     return image
 
 

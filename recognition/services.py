@@ -79,7 +79,7 @@ def check_image(name, data):
     try:
         image_format, width, height = inspect_image(data)
     except ImageError as error:
-        values = {"name": name, "error": error}
+        values = {"name": name, "error": gettext(error.message) % error.params}  # the engine's words, translated
         message = (gettext("“%(name)s”: %(error)s") if name else gettext("The image: %(error)s")) % values
         raise ValidationError(message, code=error.code) from None
     return CheckedImage(name=name, data=data, format=image_format, width=width, height=height)

@@ -274,3 +274,19 @@ def test_api_errors_outside_the_views_follow_accept_language(client, code):
     response = client.get("/api/v1/no-such-endpoint/", HTTP_ACCEPT_LANGUAGE=code)
     assert response.status_code == 404 and response.json()["code"] == "not_found"
     assert response.json()["message"] == translated(code, "Not found.")
+
+
+@pytest.mark.parametrize("code", ["ta", "hi"])
+@pytest.mark.parametrize("data, english", [
+    (b"plain text", "This file is not an image we can read (PNG, JPEG, GIF, BMP, TIFF or WebP)."),
+    (b"", "The file is empty."),
+])
+def test_the_engines_refusals_are_translated(code, data, english):
+    from django.core.exceptions import ValidationError
+
+    from recognition.services import check_image
+
+    with translation.override(code), pytest.raises(ValidationError) as refused:
+        check_image("scan.png", data)
+    assert refused.value.messages == [in_catalog(code, "“%(name)s”: %(error)s", name="scan.png",
+                                                 error=translated(code, english))]
