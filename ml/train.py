@@ -103,7 +103,9 @@ def main(argv=None):
     parser.add_argument("--strings", action="store_true", help="train the CRNN string reader (CTC)")
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory: its train split is trained on, "
                         "its validation split watched")
-    parser.add_argument("--init", type=Path, help="digits: start from this .keras model (fine-tune)")
+    parser.add_argument("--init", type=Path, help="start from this .keras model (fine-tune)")
+    parser.add_argument("--real-share", type=float,
+                        help="with --strings: share of each batch that is real ORAND train lines (default 0.25)")
     parser.add_argument("--steps-per-epoch", type=int, default=500, help="with --strings: batches per epoch")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, help="default 128 (digits), 32 (--strings)")

@@ -64,13 +64,13 @@ def encode(labels):
     return y
 
 
-def batches(synth, real, batch_size, seed):
-    """Endless (x, y) batches: synthetic lines and, REAL_SHARE of them, distorted ORAND train lines."""
+def batches(synth, real, batch_size, seed, real_share=REAL_SHARE):
+    """Endless (x, y) batches: synthetic lines and, real_share of them, distorted ORAND train lines."""
     rng = np.random.default_rng(seed)
     while True:
         images, labels = [], []
         for _ in range(batch_size):
-            if real and rng.random() < REAL_SHARE:
+            if real and rng.random() < real_share:
                 i = rng.integers(len(real[0]))
                 image, label = distort(real[0][i], rng), real[1][i]
             else:
@@ -109,6 +109,7 @@ def train(args):
     from ml.model import build_crnn, flops_per_image
 
     keras.utils.set_random_seed(args.seed)
+    args.real_share = REAL_SHARE if args.real_share is None else args.real_share
     (x_mnist, y_mnist), _ = load_mnist(args.mnist)
     crops = orand_train_crops(args.orand) if args.orand else None
     real = orand_lines(args.orand, "train") if args.orand else None
@@ -123,11 +124,12 @@ def train(args):
 
     synth = LineSynth(x_mnist, y_mnist, crops, seed=args.seed)
     dataset = tf.data.Dataset.from_generator(
-        lambda: batches(synth, real, args.batch_size, args.seed),
+        lambda: batches(synth, real, args.batch_size, args.seed, args.real_share),
         output_signature=(tf.TensorSpec((args.batch_size, HEIGHT, WIDTH, 1), tf.float32),
                           tf.TensorSpec((args.batch_size, MAX_DIGITS), tf.int32))).prefetch(4)
 
-    model = build_crnn(HEIGHT, WIDTH, args.width)
+    # --init fine-tunes a trained reader (its width wins); it is kept only where validation improves on it.
+    model = keras.models.load_model(args.init, compile=False) if args.init else build_crnn(HEIGHT, WIDTH, args.width)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=args.steps_per_epoch * (args.epochs - 1), warmup_target=args.lr,
         warmup_steps=args.steps_per_epoch)
@@ -142,7 +144,7 @@ def train(args):
                               + (" + ORAND-CAR-A train-split isolated digit crops" if crops else ""),
                  "mnist_sha256": file_sha256(data_file) if data_file else None,
                  "orand_crops": len(crops or []),
-                 "real_lines": f"ORAND-CAR-A train split ({len(real[1])} lines, {REAL_SHARE:.0%} of each batch)"
+                 "real_lines": f"ORAND-CAR-A train split ({len(real[1])} lines, {args.real_share:.0%} of each batch)"
                                if real else None,
                  "split": "ml/splits/orand-car-a.json", "validation": validation},
         "architecture": "conv 3x3 w pool 2w pool 4w 4w pool(2,1) 4w max over height, BatchNorm+ReLU; "
@@ -153,6 +155,7 @@ def train(args):
         "training": {"epochs_planned": args.epochs, "steps_per_epoch": args.steps_per_epoch,
                      "batch_size": args.batch_size, "width": args.width, "peak_lr": args.lr,
                      "schedule": "1 epoch warm-up + cosine decay, Adam, clipnorm 5", "seed": args.seed,
+                     "init": str(args.init) if args.init else None,
                      "tensorflow": tf.__version__, "keras": keras.__version__},
     }
     start = time.time()
@@ -162,6 +165,11 @@ def train(args):
         so that a run stopped early leaves a usable model."""
 
         best = -1.0
+
+        def on_train_begin(self, logs=None):
+            if args.init:  # the model to beat is the one fine-tuned
+                self.best = exact_accuracy(self.model.predict(x_val, batch_size=256, verbose=0), val_labels)
+                print(f"initial model: validation exact {self.best:.2%}", flush=True)
 
         def on_epoch_end(self, epoch, logs=None):
             accuracy = exact_accuracy(self.model.predict(x_val, batch_size=256, verbose=0), val_labels)
