@@ -4,7 +4,6 @@ import pytest
 from django.contrib.auth import get_user
 from django.core import mail
 from django.urls import reverse
-
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Organization, User

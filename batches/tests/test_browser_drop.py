@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.browser import log_in as form_log_in
 from batches.models import Batch
 from recognition.models import Prediction
 from recognition.tests.conftest import sample
@@ -33,11 +33,7 @@ def as_file(name, data, kind="image/png"):
 
 
 def log_in(page, live_server, user):
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Your profile").wait_for()
+    form_log_in(page, live_server, user.email)
 
 
 def test_dropped_images_and_a_zip_make_one_batch_and_its_page_follows_them(live_server, page, official):

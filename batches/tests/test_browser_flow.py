@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.browser import log_in
 from batches import selectors
 from batches.models import Batch, BatchItem
 from recognition.tests.conftest import sample
@@ -26,11 +26,7 @@ def test_zip_to_export_with_the_keyboard(live_server, page, official, celery_wor
     archive = tmp_path / "march.zip"
     archive.write_bytes(zip_of({f"cheque-{d}.png": sample(f"canvas_{d}.png") for d in DIGITS}).read())
 
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", official.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Your profile").wait_for()
+    log_in(page, live_server, official.email)
     page.goto(live_server.url + "/batches/new/")
     page.fill("input[name=name]", "March")
     page.get_by_label("Single digits").check()

@@ -5,7 +5,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD
+from accounts.tests.browser import log_in as form_log_in
 from batches import selectors
 from batches.models import BatchItem, ReviewAction
 
@@ -16,11 +16,7 @@ State = BatchItem.State
 
 
 def log_in(page, live_server, user):
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Your profile").wait_for()
+    form_log_in(page, live_server, user.email)
 
 
 def on_item(page, position):

@@ -3,10 +3,11 @@
 from unittest import mock
 
 import pytest
-from playwright.sync_api import expect
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, make_official
+from accounts.tests.browser import log_in
+from accounts.tests.factories import make_official
 from batches import services as batch_services
 from recognition.models import Prediction
 from recognition.services import check_image, create_predictions
@@ -63,11 +64,7 @@ def test_no_page_has_a_serious_or_critical_violation(live_server, page):
     item = batch.items.get()
     Prediction.objects.filter(pk=item.prediction_id).update(  # unsure: it waits for review
         status=Prediction.Status.DONE, digits="107", confidence=0.6, characters=number.characters)
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", official.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/accounts/profile/")
+    log_in(page, live_server, official.email)
     paths = SIGNED_IN_PAGES + [f"/predictions/{digit.pk}/", f"/predictions/{number.pk}/", f"/batches/{batch.pk}/",
                              f"/review/{item.pk}/", f"/review/accept-above/?batch={batch.pk}&confidence=50"]
     found += [v for path in paths for v in violations(page, live_server.url + path)]

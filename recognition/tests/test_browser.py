@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, make_user
+from accounts.tests.browser import log_in as form_log_in
+from accounts.tests.factories import make_user
 from recognition.models import Prediction
 
 from .conftest import SAMPLES, number_png
@@ -17,11 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 
 def log_in(page, live_server, email):
     make_user(email=email)
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Your profile").wait_for()
+    form_log_in(page, live_server, email)
 
 
 def draw_seven(page):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
+from accounts.tests.browser import log_in as form_log_in
 from accounts.tests.factories import PASSWORD, make_user
 from recognition import services
 
@@ -97,11 +98,7 @@ def test_without_javascript_the_phone_menu_stays_open(live_server, browser):
 
 
 def log_in(page, live_server):
-    page.goto(live_server.url + reverse("login"))
-    page.fill("input[name=username]", EMAIL)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main").get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Your profile").wait_for()
+    form_log_in(page, live_server, EMAIL)
 
 
 def test_layout_findings(live_server, page, reader, tmp_path):
