@@ -24,7 +24,7 @@ test: install browser messages
 	$(BIN)/python -m digitsite.stack test
 
 # Translations: the .po catalogs in locale/ are compiled (.mo, not committed) with GNU gettext's msgfmt.
-# After changing marked text: $(BIN)/python manage.py makemessages -l ta -l hi --ignore=.venv --ignore=var
+# After changing marked text: $(BIN)/python manage.py makemessages [-d djangojs] -l ta -l hi --ignore=.venv --ignore=var
 messages: install
 	@if ! command -v msgfmt >/dev/null && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		echo "Installing GNU gettext for the translations"; \

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("review/", include("batches.review_urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the switcher posts here
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),  # the scripts' sentences
     path("api/v1/", include((api_v1, "api"))),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),

@@ -69,3 +69,12 @@ def test_dropped_images_and_a_zip_make_one_batch_and_its_page_follows_them(live_
     summary = "Accepted automatically: 3, Pending: 1"
     expect(page.locator("#state-bar")).to_have_attribute("aria-label", summary)
     expect(page.locator('[data-segment="auto_accepted"]')).to_have_attribute("style", "width: 75%;")
+
+
+def test_the_drop_summary_speaks_the_pages_language(live_server, page, official):
+    log_in(page, live_server, official)
+    page.context.add_cookies([{"name": "django_language", "value": "hi", "url": live_server.url}])
+    page.goto(f"{live_server.url}/batches/new/")
+    files = [as_file("a.png", sample("canvas_1.png")), as_file("b.png", sample("canvas_2.png"))]
+    page.evaluate(DROP, [files, "#dropzone"])
+    expect(page.locator("#drop-summary")).to_contain_text("चुनी गईं: 2 छवियाँ (")

@@ -1,5 +1,6 @@
 // New-batch form: drop many images and/or one .zip on the drop zone; images join those already chosen in
 // the images input, the .zip goes to the zip input. The inputs stay and work alone without JavaScript.
+// Sentences come from Django's JavaScript catalog (gettext, ngettext, interpolate), whole, for translation.
 (function () {
   const form = document.getElementById("batch-form");
   const zone = document.getElementById("dropzone");
@@ -14,10 +15,17 @@
 
   function showSummary(note) {
     const chosen = [...images.files, ...archive.files];
-    const parts = [`${images.files.length} image${images.files.length === 1 ? "" : "s"}`];
-    if (archive.files.length) parts.push(`the zip ${archive.files[0].name}`);
-    const text = chosen.length ? `Chosen: ${parts.join(" and ")} (${megabytes(chosen)} MB).` : "";
-    summary.textContent = `${text} ${note}`.trim();
+    const count = images.files.length;
+    const values = {
+      images: interpolate(ngettext("%(count)s image", "%(count)s images", count), { count }, true),
+      zip: archive.files.length ? archive.files[0].name : "",
+      size: megabytes(chosen),
+    };
+    let text = "";
+    if (count && values.zip) text = gettext("Chosen: %(images)s and the zip %(zip)s (%(size)s MB).");
+    else if (values.zip) text = gettext("Chosen: the zip %(zip)s (%(size)s MB).");
+    else if (count) text = gettext("Chosen: %(images)s (%(size)s MB).");
+    summary.textContent = `${interpolate(text, values, true)} ${note}`.trim();
   }
 
   function take(dropped) {
@@ -31,7 +39,9 @@
       zip.items.add(zips[0]);
       archive.files = zip.files;
       const others = zips.slice(1).map((file) => file.name);
-      if (others.length) note = `A batch takes one .zip: ${others.join(", ")} left out.`;
+      if (others.length) {
+        note = interpolate(gettext("A batch takes one .zip: %(names)s left out."), { names: others.join(", ") }, true);
+      }
     }
     showSummary(note);
   }
