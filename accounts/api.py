@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from batches.selectors import is_official
 from recognition.api import ERRORS
 
 from . import selectors
@@ -75,11 +74,18 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return MemberSerializer(selectors.members_of(organization), many=True).data
 
 
-class OrganizationView(APIView):
+class OfficialsOnlyMixin:
+    """For API views of bank officials: anybody else gets 404, as if there were nothing here."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not selectors.is_official(request.user):
+            raise NotFound()
+
+
+class OrganizationView(OfficialsOnlyMixin, APIView):
     """Your organization and its officials (bank officials only)."""
 
     @extend_schema(responses={200: OrganizationSerializer, 401: ERRORS[401], 404: ERRORS[404]})
     def get(self, request):
-        if not is_official(request.user):  # as if there were nothing here
-            raise NotFound()
         return Response(OrganizationSerializer(request.user.organization).data)

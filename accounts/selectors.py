@@ -13,6 +13,11 @@ from .models import Invitation, JoinRequest, MembershipEvent, Organization, User
 INVITATION_SALT = "accounts.invitation"
 
 
+def is_official(user):
+    """A signed-in bank official with an organization: who may reach batches, review and the organization."""
+    return bool(user.is_authenticated and user.is_official and user.organization_id)
+
+
 def is_org_admin(user):
     return bool(user.is_authenticated and user.is_official and user.organization_id and user.is_org_admin
                 and not user.is_suspended)

@@ -12,7 +12,6 @@ from django.views.generic import CreateView, UpdateView
 from rest_framework.authtoken.models import Token
 
 from batches.models import Batch
-from batches.selectors import is_official
 from batches.services import acceptance_threshold
 
 from . import selectors, services
@@ -70,7 +69,7 @@ class OfficialRequiredMixin(LoginRequiredMixin):
     """Anonymous visitors go to the log-in page; signed-in people who are not officials get a 404."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not is_official(request.user):
+        if request.user.is_authenticated and not selectors.is_official(request.user):
             raise Http404("No such page.")
         return super().dispatch(request, *args, **kwargs)
 

@@ -4,11 +4,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api import OfficialsOnlyMixin
 from recognition.api import ERRORS
 from recognition.models import Prediction
 from recognition.views import file_response
@@ -50,15 +50,11 @@ class IgnoreClientContentNegotiation(BaseContentNegotiation):
     list=extend_schema(responses={200: BatchSerializer(many=True), 404: ERRORS[404]}),
     retrieve=extend_schema(responses={200: BatchDetailSerializer, 404: ERRORS[404]}),
 )
-class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BatchViewSet(OfficialsOnlyMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                   viewsets.GenericViewSet):
     """Your organization's batches (bank officials only): many images read at once, each an item."""
 
     serializer_class = BatchSerializer
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if not selectors.is_official(request.user):  # as if there were nothing here
-            raise NotFound()
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -151,17 +147,12 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return BatchItemDetailSerializer(item, context={"request": request}).data
 
 
-class BatchExportView(APIView):
+class BatchExportView(OfficialsOnlyMixin, APIView):
     """A batch's items as a CSV or JSON attachment, streamed (at explicit paths: the router makes no
     suffixes)."""
 
     file_format = None
     content_negotiation_class = IgnoreClientContentNegotiation
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if not selectors.is_official(request.user):  # as BatchViewSet: as if there were nothing here
-            raise NotFound()
 
     def get(self, request, pk):
         query = ExportQuerySerializer(data=request.query_params)

@@ -3,12 +3,10 @@ from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from recognition.forms import MultipleFileInput
+
 from . import selectors
 from .models import Batch, BatchItem
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
 
 
 class MultipleFileField(forms.FileField):

@@ -10,10 +10,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.views import View
 
+from accounts.views import OfficialRequiredMixin
+
 from . import selectors, services
 from .forms import AcceptAboveForm, QueueFilterForm, ReviewForm
 from .models import BatchItem
-from .views import OfficialRequiredMixin
 
 QUEUE_PER_PAGE = 50
 ACCEPT_ABOVE_SUGGESTED = 97  # percent: what the bulk form offers first
@@ -65,7 +66,7 @@ class ReviewItemView(OfficialRequiredMixin, View):
             services.claim(request.user, item)
         except services.ReviewConflict as error:
             conflict = str(error)
-        form = ReviewForm(initial={"value": self._value(item)})
+        form = ReviewForm(initial={"value": selectors.value_in_effect(item)})
         return self._render(request, item, form, conflict=conflict)
 
     def post(self, request, pk):
@@ -132,11 +133,6 @@ class ReviewItemView(OfficialRequiredMixin, View):
                 messages.success(request, gettext("The queue is empty: nothing more to review here."))
             return redirect(f"{reverse('review-queue')}?{query}" if forward else _review_url(item, query))
         return redirect(_review_url(following, query))
-
-    @staticmethod
-    def _value(item):
-        """What the value box starts with: the value in effect (an empty one after a rejection)."""
-        return item.final_value if item.decision else item.reading
 
     def _render(self, request, item, form, status=200, conflict=None):
         item = selectors.review_item_of(request.user, item.pk)  # its state as it is now

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.selectors import is_official  # noqa: F401 (the pages and API of batches ask it here)
 from recognition.models import Prediction
 
 from .models import Batch, BatchItem, ReviewAction
@@ -14,18 +15,19 @@ State = BatchItem.State
 RATE_WINDOW = 100  # the last readings the throughput is measured over
 
 
-def is_official(user):
-    return bool(user.is_authenticated and user.is_official and user.organization_id)
+def _has_reading(item="", batch="batch__"):
+    """Something was read: a digit in a digit batch, some digits in the others.
+    ``item`` and ``batch`` are the lookup prefixes from the model queried."""
+    digit = Q(**{f"{batch}kind": Batch.Kind.DIGIT, f"{item}prediction__digit__isnull": False})
+    number = ~Q(**{f"{batch}kind": Batch.Kind.DIGIT}) & ~Q(**{f"{item}prediction__digits": ""})
+    return digit | number
 
 
 def _auto_accepted(item, batch):
-    """Done, something read, and at least as sure as the batch's threshold.
-    ``item`` and ``batch`` are the lookup prefixes from the model queried."""
+    """Done, something read, and at least as sure as the batch's threshold."""
     done = Q(**{f"{item}prediction__status": Prediction.Status.DONE,
                 f"{item}prediction__confidence__gte": F(f"{batch}threshold")})
-    digit = Q(**{f"{batch}kind": Batch.Kind.DIGIT, f"{item}prediction__digit__isnull": False})
-    number = ~Q(**{f"{batch}kind": Batch.Kind.DIGIT}) & ~Q(**{f"{item}prediction__digits": ""})
-    return done & (digit | number)
+    return done & _has_reading(item, batch)
 
 
 def _state_filters(item="", batch="batch__"):
@@ -121,6 +123,11 @@ def item_of(user, batch_pk, pk):
     return get_object_or_404(BatchItem.objects.select_related("prediction"), pk=pk, batch=batch_of(user, batch_pk))
 
 
+def value_in_effect(item):
+    """The item's value now: the one a person decided (empty after a rejection), else the engine's reading."""
+    return item.final_value if item.decision else item.reading
+
+
 def state_of(item):
     """The item's state as stored now (services call it under the item's lock)."""
     return _with_state(BatchItem.objects.filter(pk=item.pk)).values_list("state", flat=True).get()
@@ -185,12 +192,8 @@ def neighbour_in_queue(queue, item, reviewer, forward=True):
 
 def items_above(batch, confidence, reviewer):
     """The batch's needs-review items with a reading at least this sure, but those other reviewers hold."""
-    if batch.kind == Batch.Kind.DIGIT:
-        reading = Q(prediction__digit__isnull=False)
-    else:
-        reading = ~Q(prediction__digits="")
     return (items_of(batch).filter(state=State.NEEDS_REVIEW, prediction__confidence__gte=confidence)
-            .filter(reading, _free_for(reviewer)))
+            .filter(_has_reading(), _free_for(reviewer)))
 
 
 def count_above(batch, confidence, reviewer):

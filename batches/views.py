@@ -1,8 +1,7 @@
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext, ngettext
 from django.views import View
@@ -12,6 +11,8 @@ from digitsite.errors import StorageUnavailable
 from recognition.services import thumbnail_of
 from recognition.views import file_response
 
+from accounts.views import OfficialRequiredMixin
+
 from . import exports, selectors, services
 from .forms import BatchForm, ExportForm
 from .models import BatchItem
@@ -19,15 +20,6 @@ from .models import BatchItem
 State = BatchItem.State
 
 ITEMS_PER_PAGE = 100
-
-
-class OfficialRequiredMixin(LoginRequiredMixin):
-    """Anonymous visitors go to the login page; signed-in people who are not officials get a 404."""
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not selectors.is_official(request.user):
-            raise Http404("No such page.")
-        return super().dispatch(request, *args, **kwargs)
 
 
 class BatchListView(OfficialRequiredMixin, ListView):

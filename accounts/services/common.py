@@ -7,6 +7,7 @@ from django.core.mail import send_mail
 from django.http import Http404
 
 from ..models import MembershipEvent
+from ..selectors import is_org_admin
 
 logger = logging.getLogger(__name__)
 
@@ -19,8 +20,7 @@ def require_admin_of(actor, organization):
     else the thing acted on does not exist (404), so nothing says whether it does."""
     if actor.is_staff and actor.is_active:
         return
-    if (organization is not None and actor.is_official and actor.is_org_admin and not actor.is_suspended
-            and actor.organization_id == organization.pk):
+    if organization is not None and is_org_admin(actor) and actor.organization_id == organization.pk:
         return
     raise Http404("No such page.")
 

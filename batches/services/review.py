@@ -164,7 +164,7 @@ def _act(reviewer, item, action, apply):
             else:
                 message = gettext("This item could not be read at all: there is no reading to review.")
             raise ValidationError(message, code="not_reviewable")
-        value_before = _value(locked, state_before)
+        value_before = selectors.value_in_effect(locked)
         apply(locked, state_before)
         locked.claimed_by, locked.claimed_until = None, None  # done with it: free for anyone
         locked.save(update_fields=[
@@ -173,7 +173,7 @@ def _act(reviewer, item, action, apply):
         state_after = selectors.state_of(locked)
         ReviewAction.objects.create(
             item=locked, actor=reviewer, action=action, state_before=state_before, state_after=state_after,
-            value_before=value_before, value_after=_value(locked, state_after),
+            value_before=value_before, value_after=selectors.value_in_effect(locked),
         )
     return locked
 
@@ -185,11 +185,6 @@ def _locked(item):
 
 def _decide(item, reviewer, decision, value, at):
     item.decision, item.final_value, item.decided_by, item.decided_at = decision, value, reviewer, at
-
-
-def _value(item, state):
-    """The value in effect in that state: the decided one, else the engine's reading."""
-    return item.final_value if state in DECIDED else item.reading
 
 
 def _check_reviewer(reviewer, organization_id):
