@@ -31,8 +31,8 @@ from pathlib import Path
 
 from urllib3 import encode_multipart_formdata
 
-from bench.run import memory, prepare, shell, stack_environment, start_stack, wait_for_http
-from digitsite.stack import BASE_DIR, redis_service, say, stop
+from bench.run import add_stack_arguments, memory, production_stack, shell
+from digitsite.stack import BASE_DIR, say
 
 DEFAULT_MNIST = BASE_DIR.parent / "shared" / "data" / "mnist.npz"
 OFFICIAL_EMAIL = "batch-bench@digits.local"
@@ -260,13 +260,8 @@ def main(argv=None):
     parser.add_argument("--count", type=int, default=1000, help="amounts in the measured batch")
     parser.add_argument("--export-count", type=int, default=2000, help="items in the exported batch")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=32)
-    parser.add_argument("--celery", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--celery-pool", default="solo", choices=["prefork", "solo", "threads"])
     parser.add_argument("--timeout", type=int, default=900, help="seconds to wait for a batch to be read")
-    parser.add_argument("--out", type=Path, default=BASE_DIR / "var" / "bench",
-                        help="folder for the report, the SQLite database and the uploads (default var/bench)")
+    add_stack_arguments(parser, celery=2)
     args = parser.parse_args(argv)
 
     from ml.data import load_mnist
@@ -281,28 +276,18 @@ def main(argv=None):
     labels_of = {name: label for name, _, label in files + copies}
 
     out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    environment = stack_environment(out)
-    database = environment["DATABASE_URL"].split(":", 1)[0]
-    with redis_service() as redis_url:
-        environment["REDIS_URL"] = redis_url
-        prepare(environment)
+    with production_stack(args) as (environment, host, processes):
+        database = environment["DATABASE_URL"].split(":", 1)[0]
         token = json.loads(shell(environment, MAKE_OFFICIAL.format(email=OFFICIAL_EMAIL)))["token"]
-        host, processes = start_stack(environment, out, args.web_workers, args.web_threads, args.celery,
-                                      args.celery_pool)
-        try:
-            wait_for_http(host + "/healthz")
-            client = Client(host, token)
-            read_batch(environment, client, "warm-up", warm_up, args.timeout)
-            started = datetime.now(timezone.utc)
-            first = read_batch(environment, client, f"{args.count} amounts", files, args.timeout)
-            rows = json.loads(client.download(f"/api/v1/batches/{first['id']}/export.json?all=1")[0])
-            scores = accuracy(rows, labels_of)
-            second = read_batch(environment, client, f"{args.export_count} to export", copies, args.timeout)
-            exports = [export(client, second["id"], file_format, processes[0])
-                       for file_format in ("csv", "json")]
-        finally:
-            stop(processes)
+        client = Client(host, token)
+        read_batch(environment, client, "warm-up", warm_up, args.timeout)
+        started = datetime.now(timezone.utc)
+        first = read_batch(environment, client, f"{args.count} amounts", files, args.timeout)
+        rows = json.loads(client.download(f"/api/v1/batches/{first['id']}/export.json?all=1")[0])
+        scores = accuracy(rows, labels_of)
+        second = read_batch(environment, client, f"{args.export_count} to export", copies, args.timeout)
+        exports = [export(client, second["id"], file_format, processes[0])
+                   for file_format in ("csv", "json")]
 
     text = report(args, started, database, first, scores, second, exports)
     (out / "batch.md").write_text(text)

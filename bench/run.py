@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -150,6 +151,39 @@ def prepare(environment):
     manage(environment, "collectstatic", "--noinput", "-v0")
 
 
+def add_stack_arguments(parser, celery=1):
+    """The options of the stack a benchmark starts (bench.run, bench.batch)."""
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=32)
+    parser.add_argument("--celery", type=int, default=celery, help="Celery worker processes")
+    # One solo worker costs less CPU per prediction than a prefork pool, whose parent hands each
+    # batch to a child process; one core's worth of worker reads far more than the web side sends.
+    parser.add_argument("--celery-pool", default="solo", choices=["prefork", "solo", "threads"],
+                        help="prefork: one worker with --celery children; solo: --celery separate workers")
+    parser.add_argument("--out", type=Path, default=BASE_DIR / "var" / "bench",
+                        help="folder for the report, the SQLite database and the uploads (default var/bench)")
+
+
+@contextmanager
+def production_stack(args):
+    """The production stack for a benchmark, as add_stack_arguments' options say, on a prepared database and
+    its own Redis (or the one answering): yields (environment, base URL, processes) once it answers, and
+    stops the processes afterwards."""
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    environment = stack_environment(out)
+    with redis_service() as redis_url:
+        environment["REDIS_URL"] = redis_url
+        prepare(environment)
+        host, processes = start_stack(environment, out, args.web_workers, args.web_threads, args.celery,
+                                      args.celery_pool)
+        try:
+            wait_for_http(host + "/healthz")
+            yield environment, host, processes
+        finally:
+            stop(processes)
+
+
 def start_stack(environment, out, web_workers, web_threads, celery_count, celery_pool):
     """Start gunicorn, the Celery worker(s) and the sweeper on a prepared database; (base URL, processes)."""
     port = free_port()
@@ -248,62 +282,43 @@ def main(argv=None):
     parser.add_argument("--rate", type=float,
                         help="requests per second per user, at Poisson times (default: no pause)")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load")
-    parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=32)
-    parser.add_argument("--celery", type=int, default=1, help="Celery worker processes")
-    # One solo worker costs less CPU per prediction than a prefork pool, whose parent hands each
-    # batch to a child process; one core's worth of worker reads far more than the web side sends.
-    parser.add_argument("--celery-pool", default="solo", choices=["prefork", "solo", "threads"],
-                        help="prefork: one worker with --celery children; solo: --celery separate workers")
-    parser.add_argument("--out", type=Path, default=BASE_DIR / "var" / "bench",
-                        help="folder for the report, the SQLite database and the uploads (default var/bench)")
+    add_stack_arguments(parser)
     args = parser.parse_args(argv)
 
     out = args.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    environment = stack_environment(out)
-    database_name = environment["DATABASE_URL"].split(":", 1)[0]
-
-    with redis_service() as redis_url:
-        environment["REDIS_URL"] = redis_url
-        prepare(environment)
+    with production_stack(args) as (environment, host, processes):
+        database_name = environment["DATABASE_URL"].split(":", 1)[0]
         tokens = json.loads(shell(environment, MAKE_USERS.format(
             count=args.users, emails=BENCH_EMAILS, warm_up=WARM_UP_EMAIL)))
-        host, processes = start_stack(environment, out, args.web_workers, args.web_threads, args.celery,
-                                      args.celery_pool)
-        try:
-            wait_for_http(host + "/healthz")
-            warm_up(host, tokens["warm_up"])
-            measured = [process for process in processes if "beat" not in process.args]
-            rss = {"start": memory(measured), "minutes": []}
-            sampled = threading.Event()
+        warm_up(host, tokens["warm_up"])
+        measured = [process for process in processes if "beat" not in process.args]
+        rss = {"start": memory(measured), "minutes": []}
+        sampled = threading.Event()
 
-            def sample_every_minute():
-                while not sampled.wait(60):
-                    rss["minutes"].append(memory(measured))
+        def sample_every_minute():
+            while not sampled.wait(60):
+                rss["minutes"].append(memory(measured))
 
-            threading.Thread(target=sample_every_minute, daemon=True).start()
-            say(f"Stack up at {host}; Locust: {args.users} users for {args.duration} s")
-            started = datetime.now(timezone.utc)
-            subprocess.run(
-                [sys.executable, "-m", "locust", "-f", str(BASE_DIR / "bench" / "locustfile.py"), "--headless",
-                 "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.duration}s",
-                 "--host", host, "--only-summary", "--stop-timeout", "15"],
-                cwd=BASE_DIR, check=False,
-                env={**environment, "DIGITS_TOKENS": json.dumps(tokens["users"]), "DIGITS_USER_RATE": str(args.rate or 0),
-                     "LOCUST_STATS_JSON": str(out / "locust.json")},
-            )
-            # Let the worker finish what is queued, then count.
-            deadline = time.monotonic() + 60
-            while True:
-                counts = json.loads(shell(environment, COUNT_PREDICTIONS))
-                if not counts.get("pending") or time.monotonic() > deadline:
-                    break
-                time.sleep(2)
-            sampled.set()
-            rss["end"] = memory(measured)
-        finally:
-            stop(processes)
+        threading.Thread(target=sample_every_minute, daemon=True).start()
+        say(f"Stack up at {host}; Locust: {args.users} users for {args.duration} s")
+        started = datetime.now(timezone.utc)
+        subprocess.run(
+            [sys.executable, "-m", "locust", "-f", str(BASE_DIR / "bench" / "locustfile.py"), "--headless",
+             "--users", str(args.users), "--spawn-rate", str(args.users), "--run-time", f"{args.duration}s",
+             "--host", host, "--only-summary", "--stop-timeout", "15"],
+            cwd=BASE_DIR, check=False,
+            env={**environment, "DIGITS_TOKENS": json.dumps(tokens["users"]), "DIGITS_USER_RATE": str(args.rate or 0),
+                 "LOCUST_STATS_JSON": str(out / "locust.json")},
+        )
+        # Let the worker finish what is queued, then count.
+        deadline = time.monotonic() + 60
+        while True:
+            counts = json.loads(shell(environment, COUNT_PREDICTIONS))
+            if not counts.get("pending") or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        sampled.set()
+        rss["end"] = memory(measured)
 
     statistics = json.loads((out / "locust.json").read_text())
     text = report(statistics["rows"], args, counts, database_name, started, statistics["minutes"], rss)

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.browser import log_in as form_log_in
 from accounts.tests.factories import make_user
+from bench.click_to_answer import draw_seven
 from recognition.models import Prediction
 
 from .conftest import SAMPLES, number_png
@@ -19,19 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(tra
 def log_in(page, live_server, email):
     make_user(email=email)
     form_log_in(page, live_server, email)
-
-
-def draw_seven(page):
-    box = page.locator("#pad").bounding_box()
-
-    def at(x, y):
-        return box["x"] + x * box["width"], box["y"] + y * box["height"]
-
-    page.mouse.move(*at(0.3, 0.25))
-    page.mouse.down()
-    for x, y in [(0.5, 0.25), (0.7, 0.25), (0.6, 0.45), (0.5, 0.65), (0.42, 0.8)]:
-        page.mouse.move(*at(x, y), steps=8)
-    page.mouse.up()
 
 
 def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
@@ -145,6 +133,8 @@ def test_upload_a_number_and_see_each_digit_boxed_over_the_image(live_server, pa
     # The boxes lie over the image, scaled with it, left to right.
     boxes = page.locator(".result-image .boxes .box rect")
     expect(boxes).to_have_count(len(digits))
+    # Measured once the image has loaded: until then it lays out with no width (a race seen under load).
+    page.wait_for_function("document.querySelector('.result-image img').naturalWidth > 0")
     image = page.locator(".result-image img").bounding_box()
     placed = [boxes.nth(i).bounding_box() for i in range(len(digits))]
     for box in placed:
