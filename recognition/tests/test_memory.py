@@ -135,6 +135,7 @@ def test_checking_and_reading_the_worst_images_takes_little_memory(tmp_path):
     small = write(tmp_path, "small.png", encode(draw_digit(4)))
     paths = [write(tmp_path, name, make()) for name, (make, _) in WORST.items()]
     results = {r["case"]: r for r in run_python(WORST_CASES, small, *paths)}
+    print("added MB per case:", {name: round(r["added_mb"]) for name, r in results.items()})  # with -s
     assert set(results) == set(WORST)
     for name, (_, outcome) in WORST.items():
         result = results[name]
@@ -149,6 +150,7 @@ def test_a_burst_of_heavy_uploads_keeps_the_process_small_and_others_served(tmp_
     normal = write(tmp_path, "normal.png", encode(draw_digit(7)))
     path = write(tmp_path, "heavy", WORST[heavy][0]())
     [result] = run_python(BURST, normal, *[path] * 16)
+    print(f"{heavy}: peak {result['peak_mb']:.0f} MB, slowest normal check {result['slowest_normal_s']:.3f} s")
     assert result["outcomes"] == sorted(["accepted"] * 20 + [WORST[heavy][1]] * 16)
     assert result["peak_mb"] < 400, result
     assert result["slowest_normal_s"] < 1.0, result
@@ -209,6 +211,7 @@ def test_a_gunicorn_worker_stays_small_under_heavy_uploads_and_serves_others(tmp
             results = [future.result() for future in heavies], others.result()
         figures = {"before": before, "peak": megabytes("VmHWM:"), "after": megabytes("VmRSS:"),
                    "slowest other upload": max(seconds for _, seconds in results[1])}
+        print("gunicorn worker under 16 heavy uploads:", {k: round(v, 3) for k, v in figures.items()})
         assert [status for status, _ in [*results[0], *results[1]]] == [202] * 36
         # Decoding whole: peak 2,160 MB, 1,360 MB kept; bounded but in per-thread arenas: 710 MB, 620 MB kept.
         assert figures["peak"] < 400 and figures["after"] < before + 50, figures
