@@ -65,7 +65,10 @@ def orand_crops(root, margin=2, split=None):
             x, y, w, h = item["bbox"]
             isolated = all(ox > x + w + 2 * margin or ox + ow < x - 2 * margin
                            for ox, _, ow, _ in (o["bbox"] for o in items if o is not item))
-            yield page.crop((x - margin, y - margin, x + w + margin, y + h + margin)), item["digit"], isolated
+            # Clamped to the page: Pillow fills what lies beyond it with black, which would read as ink.
+            box = (max(x - margin, 0), max(y - margin, 0),
+                   min(x + w + margin, page.width), min(y + h + margin, page.height))
+            yield page.crop(box), item["digit"], isolated
 
 
 def orand_split_of(name):
