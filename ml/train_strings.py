@@ -125,7 +125,8 @@ def ensemble(out, members):
     model = build_ensemble([keras.models.load_model(Path(m) / "crnn.keras", compile=False) for m in members])
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / "crnn.keras")
-    card = {key: value for key, value in cards[0].items() if key not in ("validation_exact_accuracy", "version")}
+    # What the members share; their own figures, calibration and evaluation do not hold for the average.
+    card = {key: cards[0][key] for key in ("name", "files", "data", "input")}
     card.update(
         architecture=f"average of {len(cards)} readers' per-column probabilities, each: {cards[0]['architecture']}",
         parameters=int(model.count_params()), flops_per_line=flops_per_image(model),

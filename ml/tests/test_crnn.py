@@ -180,8 +180,8 @@ def test_an_ensemble_averages_its_members_in_one_litert_file(tmp_path):
         directory.mkdir()
         model.save(directory / "crnn.keras")
         card = {"name": "digits-crnn", "files": {"keras": "crnn.keras", "tflite": "crnn.tflite"},
-                "architecture": "tiny", "training": {"seed": seed, "best_epoch": seed},
-                "validation_exact_accuracy": seed / 10}
+                "data": {}, "input": "32x256", "architecture": "tiny", "training": {"seed": seed, "best_epoch": seed},
+                "validation_exact_accuracy": seed / 10, "calibration": {"threshold": 0.5}}
         (directory / "model_card.json").write_text(json.dumps(card))
         members.append(directory)
         outputs.append(model.predict(x, verbose=0))
@@ -190,6 +190,7 @@ def test_an_ensemble_averages_its_members_in_one_litert_file(tmp_path):
     ensemble(tmp_path / "out", members)
     card = json.loads((tmp_path / "out" / "model_card.json").read_text())
     assert [m["seed"] for m in card["members"]] == [1, 2]
+    assert "calibration" not in card  # a member's calibration does not hold for the average
     assert card["flops_per_line"] == 2 * flops_per_image(build_crnn(filters=4)) > 0
     interpreter = Interpreter(model_path=str(tmp_path / "out" / "crnn.tflite"))
     interpreter.allocate_tensors()
