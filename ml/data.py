@@ -92,6 +92,19 @@ def read_labels(root):
         return {row["file"]: row["digits"] for row in csv.DictReader(f)}
 
 
+def orand_labels(root):
+    """ORAND-CAR-A's labels with the corrections of ml/splits/orand-car-a-corrections.json, which never touch
+    the test split, for training and validation; figures on the test split use read_labels."""
+    labels = read_labels(root)
+    corrections = json.loads((SPLITS / "orand-car-a-corrections.json").read_text())["corrections"]
+    for name, correction in corrections.items():
+        if orand_split_of(name) == "test":
+            raise ValueError(f"{name} is a test file; test labels stay as published")
+        if labels.get(name) == correction["given"]:
+            labels[name] = correction["corrected"]
+    return labels
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--write-orand-split", type=Path, metavar="DIR", required=True,

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ml.ctc import greedy_decode
-from ml.data import orand_split, read_labels
+from ml.data import orand_labels, orand_split
 from ml.inference import MODEL_DIR, LiteModel, ProcessWide
 from ml.preprocess import SCAN_SIDE, ImageError, _luminance, decode_image_and_size, ink_map
 from ml.synth_strings import HEIGHT, WIDTH, fit_line, fitted_width, line_ink
@@ -237,7 +237,7 @@ get_string_reader = ProcessWide(StringReader)  # the process-wide StringReader
 
 def fit_calibration(root, model_dir=STRINGS_DIR, split="validation"):
     """Read a split of ORAND-CAR-A uncalibrated; return the isotonic table and the acceptance threshold."""
-    labels, names = read_labels(root), orand_split(split)
+    labels, names = orand_labels(root), orand_split(split)
     reader = StringReader(model_dir, calibrated=False)
     readings = reader.read([(Path(root) / "images" / name).read_bytes() for name in names])
     raw = [r.raw_confidence for r in readings]
@@ -247,7 +247,8 @@ def fit_calibration(root, model_dir=STRINGS_DIR, split="validation"):
     threshold = acceptance_threshold(calibrate(raw, table), correct)
     return {
         "about": f"Isotonic map of the raw confidence (the product of the digits' probabilities) to the share of "
-                 f"readings that are right, fitted on the {split} split of ORAND-CAR-A (ml/splits/orand-car-a.json) "
+                 f"readings that are right, fitted on the {split} split of ORAND-CAR-A (ml/splits/orand-car-a.json; "
+                 f"labels corrected by ml/splits/orand-car-a-corrections.json) "
                  f"by python -m ml.strings --fit-calibration. threshold: the default acceptance threshold, the "
                  f"lowest calibrated confidence at which the readings accepted on {split} are at least "
                  f"{ACCEPT:.0%} right (null: no such confidence, nothing is auto-accepted).",

@@ -21,7 +21,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ml.ctc import BLANK, greedy_decode
-from ml.data import orand_split, read_labels
+from ml.data import orand_labels, orand_split
 from ml.synth_strings import HEIGHT, WIDTH, LineSynth, normalise_line, orand_train_crops
 
 MAX_DIGITS = 10
@@ -31,7 +31,7 @@ REAL_SHARE = 0.25  # of each batch: ORAND train-split lines, the real thing the 
 
 def orand_lines(root, split):
     """(grey images, labels) of one ORAND-CAR-A split."""
-    labels = read_labels(root)
+    labels = orand_labels(root)
     names = orand_split(split)
     images = [np.asarray(Image.open(Path(root) / "images" / n).convert("L")) for n in names]
     return images, [labels[n] for n in names]

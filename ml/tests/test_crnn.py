@@ -199,3 +199,16 @@ def test_an_ensemble_averages_its_members_in_one_litert_file(tmp_path):
     lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
     assert np.allclose(lite, (outputs[0] + outputs[1]) / 2, atol=1e-4)
     assert card["version"].endswith(card["files"]["tflite_sha256"][:8])
+
+
+def test_label_corrections_apply_to_train_and_validation_only(tmp_path):
+    from ml.data import SPLITS, orand_labels, orand_split_of, read_labels
+
+    corrections = json.loads((SPLITS / "orand-car-a-corrections.json").read_text())["corrections"]
+    assert corrections and all(orand_split_of(name) != "test" for name in corrections)
+    test_file = orand_split("test")[0]
+    rows = [f"{name},{c['given']}" for name, c in corrections.items()] + [f"{test_file},123"]
+    (tmp_path / "labels.csv").write_text("file,digits\n" + "\n".join(rows) + "\n")
+    labels = orand_labels(tmp_path)
+    assert labels == {**read_labels(tmp_path), **{name: c["corrected"] for name, c in corrections.items()}}
+    assert labels[test_file] == "123"
