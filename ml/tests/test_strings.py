@@ -200,3 +200,17 @@ def test_held_out_cheque_amounts(tmp_path, capsys):
     assert figures["ece"] <= 0.08
     assert all((tmp_path / name).stat().st_size > 0 for name in ("strings_reliability.png",
                                                                "strings_accepted_share.png"))
+
+
+def test_held_out_cheque_digits(tmp_path, capsys):
+    """The digit model on the test split's digit crops (real cheque handwriting) and on MNIST's test set: floors a
+    little under what was measured, so that a regression in the model or the preprocessing fails."""
+    root = orand_or_skip()
+    mnist = Path(os.environ.get("MNIST_PATH", root.parent / "mnist.npz"))
+    if not mnist.exists():
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"MNIST is not at {mnist}; set MNIST_PATH")
+    evaluate.main(["--orand", str(root), "--split", "test", "--json", "--png", str(tmp_path / "m.png"),
+                   "--mnist", str(mnist)])
+    figures = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert figures["orand"]["images"] == 1144 and figures["orand"]["accuracy"] >= 0.955
+    assert figures["accuracy"] >= 0.995
