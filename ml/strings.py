@@ -140,8 +140,11 @@ def prepare_line(data):
         # against 80.7 % reading ink_map's ink).
         grey, origin = np.asarray(_luminance(image), np.float32), (0, 0)
     top, left = top - origin[0], left - origin[1]  # the ink's box in grey
-    if np.median(grey[top: top + ink.shape[0], left: left + ink.shape[1]]) < 128:
-        grey = 255 - grey  # light writing on a dark ground: the model reads dark ink on light paper
+    box = grey[top: top + ink.shape[0], left: left + ink.shape[1]]
+    if box[ink > 0.5].mean() > np.median(box):
+        # Light writing on a dark ground: the model reads dark ink on light paper. Ink against paper, not
+        # the paper's own level, decides: a dark scan of dark ink (paper at grey 126) is not inverted.
+        grey = 255 - grey
     margin = int(MARGIN * ink.shape[0])
     top, left = max(top - margin, 0), max(left - margin, 0)
     band = line_ink(grey[top: top + ink.shape[0] + 2 * margin, left: left + ink.shape[1] + 2 * margin])

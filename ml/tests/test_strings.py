@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from ml import evaluate, predict
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of
+from ml.preprocess import SCAN_SIDE
 from ml.strings import (STRINGS_DIR, StringReader, acceptance_threshold, calibrate, get_string_reader,
                         pool_adjacent_violators)
 from ml.synth_strings import SEPARATORS, LineSynth
@@ -69,6 +70,16 @@ def test_reads_generated_strings(reader, text, gap, expected, kind):
         assert 0 <= x and 0 <= y and x + w <= image.width and y + h <= image.height
         assert start - 2 <= x + w / 2 <= stop + 2  # the box's centre lies on the digit put there
         assert 0 < c.confidence <= 1
+
+
+@pytest.mark.parametrize("paper, ink", [(120, 20), (40, 230)], ids=["dark scan of dark ink", "light on dark"])
+def test_reads_on_a_dark_ground(reader, paper, ink):
+    """Polarity comes from the ink against its paper: a dark grey scan of darker ink is read as it is (it was
+    inverted by the paper's own level, and read as nothing), light writing on a dark ground is inverted."""
+    image, _ = compose("3614", 40)
+    dark = Image.fromarray(np.where(np.asarray(image) < 128, ink, paper).astype(np.uint8))
+    small = dark.reduce(2)  # a scanned field's size (a photo's ink map is dark on light already)
+    assert max(small.size) <= SCAN_SIDE and reader.read_one(encode(small)).digits == "3614"
 
 
 def test_boxes_are_in_the_files_pixels(reader):
