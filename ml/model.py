@@ -33,9 +33,7 @@ def flops_per_image(model):
     position (pixel, column, or one for a plain vector)."""
     total = 0
     for layer in model.layers:
-        if isinstance(layer, keras.Model):  # a member of an ensemble
-            total += flops_per_image(layer)
-        elif isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Dense)):
+        if isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Dense)):
             total += 2 * math.prod(layer.output.shape[1:-1]) * math.prod(layer.kernel.shape)
     return int(total)
 
@@ -65,13 +63,3 @@ def build_crnn(height=32, width=256, filters=16, dropout=0.2):
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(11, activation="softmax")(x)
     return keras.Model(inputs, outputs, name="digits_crnn")
-
-
-def build_ensemble(members):
-    """Trained models with one input shape -> one model that averages their outputs (for the CRNN: the
-    per-column probabilities, which members trained alike align; one LiteRT file, one call)."""
-    inputs = keras.Input(members[0].input_shape[1:])
-    for i, member in enumerate(members):
-        member.name = f"member_{i + 1}"  # layer names must be unique within the ensemble
-    outputs = layers.Average()([member(inputs) for member in members])
-    return keras.Model(inputs, outputs, name="ensemble")

@@ -111,8 +111,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, help="default 128 (digits), 32 (--strings)")
     parser.add_argument("--width", type=int, help="filters of the first conv block; default 40 (digits), 24")
     parser.add_argument("--lr", type=float, help="peak learning rate; default 3e-3 (digits), 2e-3")
-    parser.add_argument("--seed", type=int, nargs="+", dest="seeds",
-                        help="default 42; with --strings, 42 7: a reader per seed, averaged into one")
+    parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--limit", type=int, help="train on the first N images only (smoke runs)")
     parser.add_argument("--out", type=Path, help=f"default {MODELS_DIR} (digits), {CRNN_DIR} (--strings)")
     args = parser.parse_args(argv)
@@ -121,11 +120,7 @@ def main(argv=None):
 
         args.batch_size, args.width = args.batch_size or 32, args.width or 24
         args.lr, args.out = args.lr or 2e-3, args.out or CRNN_DIR
-        args.seeds = args.seeds or [42, 7]
         return train(args)
-    if args.seeds and len(args.seeds) > 1:
-        parser.error("one --seed for the digit model")
-    args.seed = (args.seeds or [42])[0]
     args.batch_size, args.width = args.batch_size or 128, args.width or 40
     args.lr, args.out = args.lr or 3e-3, args.out or MODELS_DIR
 

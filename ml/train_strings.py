@@ -3,7 +3,6 @@ choose weights on the validation split; write the Keras model, its LiteRT export
 
     python -m ml.train --strings --mnist ../shared/data/mnist.npz --orand ../shared/data/orand-car-a
     python -m ml.train_strings --export ml/models/strings      # after a stopped run: export the best checkpoint
-    python -m ml.train_strings --ensemble ml/models/strings var/train/crnn-seed42 var/train/crnn-seed7
     python -m ml.strings --fit-calibration ../shared/data/orand-car-a   # then calibrate on validation
     python -m ml.evaluate --strings ../shared/data/orand-car-a --split test
 
@@ -25,7 +24,6 @@ from ml.data import orand_labels, orand_split
 from ml.synth_strings import HEIGHT, WIDTH, LineSynth, normalise_line, orand_train_crops
 
 MAX_DIGITS = 10
-MEMBERS_DIR = Path(__file__).resolve().parent.parent / "var" / "train"  # an ensemble's members, before averaging
 REAL_SHARE = 0.25  # of each batch: ORAND train-split lines, the real thing the synthetic ones imitate
 
 
@@ -103,43 +101,6 @@ def export_tflite(model, path):
 
 
 def train(args):
-    """Train one reader per seed; with several, average them into one (build_ensemble) in args.out."""
-    if len(args.seeds) == 1:
-        return train_one(argparse.Namespace(**vars(args), seed=args.seeds[0]))
-    members = []
-    for seed in args.seeds:
-        member = argparse.Namespace(**vars(args), seed=seed)
-        member.out = MEMBERS_DIR / f"crnn-seed{seed}"
-        train_one(member)
-        members.append(member.out)
-    ensemble(args.out, members)
-
-
-def ensemble(out, members):
-    """Average trained readers (directories with crnn.keras and a card) into one model in out, with its card."""
-    import keras
-
-    from ml.model import build_ensemble, flops_per_image
-
-    cards = [json.loads((Path(m) / "model_card.json").read_text()) for m in members]
-    model = build_ensemble([keras.models.load_model(Path(m) / "crnn.keras", compile=False) for m in members])
-    out.mkdir(parents=True, exist_ok=True)
-    model.save(out / "crnn.keras")
-    # What the members share; their own figures, calibration and evaluation do not hold for the average.
-    card = {key: cards[0][key] for key in ("name", "files", "data", "input")}
-    card.update(
-        architecture=f"average of {len(cards)} readers' per-column probabilities, each: {cards[0]['architecture']}",
-        parameters=int(model.count_params()), flops_per_line=flops_per_image(model),
-        training={key: value for key, value in cards[0]["training"].items()
-                  if key not in ("seed", "best_epoch", "training_time_s")},
-        members=[{"seed": c["training"]["seed"], "best_epoch": c["training"].get("best_epoch"),
-                  "training_time_s": c["training"].get("training_time_s"),
-                  "validation_exact_accuracy": c.get("validation_exact_accuracy")} for c in cards])
-    (out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
-    export(out)
-
-
-def train_one(args):
     import keras
     import tensorflow as tf
     from tqdm.keras import TqdmCallback
@@ -242,18 +203,9 @@ def export(out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--export", type=Path, metavar="DIR",
-                       help="export DIR/crnn.keras (the best checkpoint of a run, stopped or not) to LiteRT")
-    group.add_argument("--ensemble", type=Path, nargs="+", metavar="DIR",
-                       help="OUT MEMBER...: average the readers in the MEMBER directories into OUT")
-    args = parser.parse_args(argv)
-    if args.export:
-        export(args.export)
-    elif len(args.ensemble) < 3:
-        parser.error("--ensemble takes OUT and at least two MEMBER directories")
-    else:
-        ensemble(args.ensemble[0], args.ensemble[1:])
+    parser.add_argument("--export", type=Path, required=True, metavar="DIR",
+                        help="export DIR/crnn.keras (the best checkpoint of a run, stopped or not) to LiteRT")
+    export(parser.parse_args(argv).export)
 
 
 if __name__ == "__main__":

@@ -164,43 +164,6 @@ def test_litert_export_matches_keras(tiny_crnn, tmp_path):
     assert np.allclose(lite, tiny_crnn.predict(x, verbose=0), atol=1e-4)
 
 
-def test_an_ensemble_averages_its_members_in_one_litert_file(tmp_path):
-    import keras
-    from ai_edge_litert.interpreter import Interpreter
-
-    from ml.model import build_crnn, flops_per_image
-    from ml.train_strings import ensemble
-
-    x = normalise_line(LineSynth(*box_digits(), seed=5).line()[0])[None, ..., None]
-    members, outputs = [], []
-    for seed in (1, 2):
-        keras.utils.set_random_seed(seed)
-        model = build_crnn(filters=4)
-        directory = tmp_path / f"seed{seed}"
-        directory.mkdir()
-        model.save(directory / "crnn.keras")
-        card = {"name": "digits-crnn", "files": {"keras": "crnn.keras", "tflite": "crnn.tflite"},
-                "data": {}, "input": "32x256", "architecture": "tiny", "training": {"seed": seed, "best_epoch": seed},
-                "validation_exact_accuracy": seed / 10, "calibration": {"threshold": 0.5}}
-        (directory / "model_card.json").write_text(json.dumps(card))
-        members.append(directory)
-        outputs.append(model.predict(x, verbose=0))
-    assert not np.allclose(*outputs, atol=1e-3)  # the members differ, so the average is a real test
-
-    ensemble(tmp_path / "out", members)
-    card = json.loads((tmp_path / "out" / "model_card.json").read_text())
-    assert [m["seed"] for m in card["members"]] == [1, 2]
-    assert "calibration" not in card  # a member's calibration does not hold for the average
-    assert card["flops_per_line"] == 2 * flops_per_image(build_crnn(filters=4)) > 0
-    interpreter = Interpreter(model_path=str(tmp_path / "out" / "crnn.tflite"))
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)
-    interpreter.invoke()
-    lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
-    assert np.allclose(lite, (outputs[0] + outputs[1]) / 2, atol=1e-4)
-    assert card["version"].endswith(card["files"]["tflite_sha256"][:8])
-
-
 def test_label_corrections_apply_to_train_and_validation_only(tmp_path):
     from ml.data import SPLITS, orand_labels, orand_split_of, read_labels
 
