@@ -141,9 +141,12 @@ def prepare_line(data):
         grey, origin = np.asarray(_luminance(image), np.float32), (0, 0)
     top, left = top - origin[0], left - origin[1]  # the ink's box in grey
     box = grey[top: top + ink.shape[0], left: left + ink.shape[1]]
-    if box[ink > 0.5].mean() > np.median(box):
-        # Light writing on a dark ground: the model reads dark ink on light paper. Ink against paper, not
-        # the paper's own level, decides: a dark scan of dark ink (paper at grey 126) is not inverted.
+    paper = np.median(box)
+    # Light writing on a dark ground is inverted: the model reads dark ink on light paper. Dark paper alone
+    # is not enough (a dark scan of darker ink, paper at grey 126, was inverted and read as nothing), nor is
+    # ink_map's ink lighter than the paper alone (on light paper it may have taken the pale streaks of a
+    # security print for the writing).
+    if paper < 128 and box[ink > 0.5].mean() > paper:
         grey = 255 - grey
     margin = int(MARGIN * ink.shape[0])
     top, left = max(top - margin, 0), max(left - margin, 0)
