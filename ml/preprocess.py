@@ -20,6 +20,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageDraw, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
+from threadpoolctl import threadpool_limits
 
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -58,6 +59,11 @@ def _give_large_blocks_back():
 
 
 _give_large_blocks_back()
+
+# The engine's only BLAS calls are least-squares fits of a few hundred points (_surface). OpenBLAS's threads cost
+# more than they save there, and with a worker process per core they fight over the cores: two processes read
+# 277 cheque fields/s with them and 694 without (python -m ml.bench --strings, 2 cores).
+threadpool_limits(1, user_api="blas")
 
 WORK_SIDE = 1024  # larger images are reduced first; strokes stay several pixels wide
 HOT_PIXELS = 4  # fewer pixels than this at a grey level may be sensor noise

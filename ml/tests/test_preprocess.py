@@ -185,3 +185,14 @@ def test_bad_files_raise_image_error():
         assert message[0].isupper() and message.endswith("."), name
         assert error.value.code == code, name
     assert issubclass(ImageError, ValueError)
+
+
+def test_the_engine_runs_one_blas_thread():
+    """OpenBLAS threads on the engine's tiny least-squares fits fight worker processes for the cores (ml.bench
+    --strings: 277 against 694 fields/s in two processes); importing the engine limits them to one."""
+    from threadpoolctl import threadpool_info
+
+    import ml.preprocess  # noqa: F401
+
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == 1 for pool in blas)
