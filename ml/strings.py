@@ -163,21 +163,40 @@ def prepare_line(data):
 def character_boxes(x, characters, line):
     """Each decoded character's box in the file's pixels, measured on the ink of the model's input.
 
-    A character owns the input columns from halfway after the previous character's columns to halfway
-    before the next one's, and at most HEIGHT / 2 from its own (no digit is wider than high, and a line's
-    dashes and dots stay out of its first and last digits' boxes); its box is the ink inside them.
+    CTC says which columns a digit was read at, not where the digit is: one model reads at a digit's centre,
+    another (trained alike, another seed) at its right edge. So the line is cut between two neighbours at the
+    emptiest column between their columns (nearest the middle among equals): the gap between the two digits,
+    or the thinnest join of touching ones. The first and last characters reach at most a line height beyond
+    their columns. Inside its part a character's box is the tallest run of inked columns, so that dots,
+    commas and dashes beside a digit stay out of its box.
     """
     ink = x >= INK
+    profile = ink.sum(axis=0)
+    # Each column's highest and lowest inked row (empty columns: HEIGHT and -1, which no run's extent uses).
+    highest = np.where(profile > 0, ink.argmax(axis=0), HEIGHT)
+    lowest = np.where(profile > 0, HEIGHT - 1 - ink[::-1].argmax(axis=0), -1)
     centres = [STRIDE * (first + last + 1) / 2 for _, _, first, last in characters]
-    halfway = [round((a + b) / 2) for a, b in itertools.pairwise(centres)]
+    cuts = []
+    for a, b in itertools.pairwise(centres):
+        lo, hi = int(a), max(int(np.ceil(b)), int(a) + 1)
+        emptiest = lo + np.flatnonzero(profile[lo:hi] == profile[lo:hi].min())
+        cuts.append(int(emptiest[np.argmin(np.abs(emptiest - (a + b) / 2))]))
+    starts = [max(0, round(centres[0] - HEIGHT)), *cuts] if centres else []
+    stops = [*cuts, min(WIDTH, round(centres[-1] + HEIGHT))] if centres else []
     (top, left), (sy, sx), k = line.origin, line.scale, line.to_file
     boxes = []
-    for centre, start, stop in zip(centres, [0, *halfway], [*halfway, WIDTH]):
-        start, stop = max(start, round(centre - HEIGHT / 2)), min(stop, round(centre + HEIGHT / 2))
-        part = ink[:, start:max(stop, start + 1)]
+    for centre, start, stop in zip(centres, starts, stops):
+        stop = max(stop, start + 1)
+        inked = np.r_[False, profile[start:stop] > 0, False]
+        edges = np.flatnonzero(inked[1:] != inked[:-1]).reshape(-1, 2)  # [first, past last) of each run
+        if len(edges):
+            heights = [lowest[start + a: start + b].max() - highest[start + a: start + b].min() for a, b in edges]
+            tallest = max(range(len(edges)), key=lambda i: (heights[i], -abs(start + edges[i].mean() - centre)))
+            start, stop = start + edges[tallest][0], start + edges[tallest][1]
+        part = ink[:, start:stop]
         rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
         if len(rows) == 0:  # a character read where no pixel passes INK: its share of the line
-            rows, cols = np.array([0, HEIGHT - 1]), np.array([0, max(stop - start, 1) - 1])
+            rows, cols = np.array([0, HEIGHT - 1]), np.array([0, stop - start - 1])
         x0, x1 = (left + (start + cols[0]) * sx) * k, (left + (start + cols[-1] + 1) * sx) * k
         y0, y1 = (top + rows[0] * sy) * k, (top + (rows[-1] + 1) * sy) * k
         boxes.append([int(x0), int(y0), max(1, round(x1 - int(x0))), max(1, round(y1 - int(y0)))])

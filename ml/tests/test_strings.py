@@ -11,9 +11,9 @@ from PIL import Image, ImageDraw, ImageOps
 from ml import evaluate, predict
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of
 from ml.preprocess import SCAN_SIDE
-from ml.strings import (STRINGS_DIR, StringReader, acceptance_threshold, calibrate, get_string_reader,
-                        pool_adjacent_violators)
-from ml.synth_strings import SEPARATORS, LineSynth
+from ml.strings import (STRIDE, STRINGS_DIR, StringReader, _Line, acceptance_threshold, calibrate, character_boxes,
+                        get_string_reader, pool_adjacent_violators)
+from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth
 from ml.tests.synth import encode, photo
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -80,6 +80,21 @@ def test_reads_on_a_dark_ground(reader, paper, ink):
     dark = Image.fromarray(np.where(np.asarray(image) < 128, ink, paper).astype(np.uint8))
     small = dark.reduce(2)  # a scanned field's size (a photo's ink map is dark on light already)
     assert max(small.size) <= SCAN_SIDE and reader.read_one(encode(small)).digits == "3614"
+
+
+@pytest.mark.parametrize("where", ["centre", "left edge", "right edge"])
+def test_boxes_do_not_depend_on_where_the_model_reads_a_digit(where):
+    """Two digits, a dot between them and a dash after: each box holds its digit whichever of its columns the
+    model read it at (models trained alike differ in that), and no box takes the dot or the dash."""
+    x = np.zeros((HEIGHT, WIDTH), np.float32)
+    x[4:28, 20:36] = x[4:28, 60:76] = 1  # digits at input columns 20-35 and 60-75
+    x[24:28, 45:49] = 1  # a dot
+    x[14:17, 84:110] = 1  # a dash
+    column = {"centre": lambda a, b: (a + b) // 2, "left edge": lambda a, b: a, "right edge": lambda a, b: b}[where]
+    read_at = [column(a, b) // STRIDE for a, b in ((20, 36), (60, 76))]
+    characters = [(digit, 0.9, at, at) for digit, at in zip("12", read_at)]
+    line = _Line(x=x, origin=(0, 0), scale=(1, 1), to_file=1, seconds=0)
+    assert character_boxes(x, characters, line) == [[20, 4, 16, 24], [60, 4, 16, 24]]
 
 
 def test_boxes_are_in_the_files_pixels(reader):
