@@ -1,7 +1,7 @@
 """Train the CRNN string reader with CTC on synthetic lines (ml.synth_strings) plus ORAND-CAR-A's train split;
 choose weights on the validation split; write the Keras model, its LiteRT export and a model card.
 
-    python -m ml.train --strings --mnist ../shared/data/mnist.npz --orand ../shared/data/orand-car-a
+    python -m ml.train --strings --mnist ../shared/data/mnist.npz --orand ../shared/data/orand-car-a --seed 7
     python -m ml.train_strings --export ml/models/strings      # after a stopped run: export the best checkpoint
     python -m ml.strings --fit-calibration ../shared/data/orand-car-a   # then calibrate on validation
     python -m ml.evaluate --strings ../shared/data/orand-car-a --split test

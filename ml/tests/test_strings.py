@@ -215,15 +215,15 @@ def orand_or_skip():
 
 
 def test_held_out_cheque_amounts(tmp_path, capsys):
-    """Floors a little under what was measured on the test split (89.8 % exact, 20.9 % auto-accepted of which
-    100 % right, ECE 5.1 %), so that a regression in finding the line, the model or the calibration fails."""
+    """Floors a little under what was measured on the test split (88.6 % exact, 17.7 % auto-accepted of which
+    100 % right, ECE 3.8 %), so that a regression in finding the line, the model or the calibration fails."""
     root = orand_or_skip()
     evaluate.main(["--strings", str(root), "--split", "test", "--json", "--png", str(tmp_path / "x.png")])
     figures = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert figures["fields"] == len(orand_split("test"))
     assert figures["exact_accuracy"] >= 0.87
     assert figures["auto_accepted"] >= 0.15 and figures["auto_accepted_accuracy"] >= 0.97
-    assert figures["ece"] <= 0.065
+    assert figures["ece"] <= 0.05
     assert all((tmp_path / name).stat().st_size > 0 for name in ("strings_reliability.png",
                                                                "strings_accepted_share.png"))
 
