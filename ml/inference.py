@@ -54,7 +54,7 @@ class LiteModel:
             model_path=str(model_dir / self.card["files"]["tflite"]), num_threads=self.num_threads)
         self.input = self.interpreter.get_input_details()[0]["index"]
         self.output = self.interpreter.get_output_details()[0]["index"]
-        self.batch = None
+        self.shape = None
         self.lock = threading.Lock()  # one interpreter, so one model call at a time
 
     def run(self, x):
@@ -63,10 +63,10 @@ class LiteModel:
         with self.lock:
             for start in range(0, len(x), MAX_BATCH):
                 chunk = x[start: start + MAX_BATCH]
-                if len(chunk) != self.batch:  # re-planning the tensors costs, so keep the size
+                if chunk.shape != self.shape:  # re-planning the tensors costs, so keep the shape
                     self.interpreter.resize_tensor_input(self.input, chunk.shape)
                     self.interpreter.allocate_tensors()
-                    self.batch = len(chunk)
+                    self.shape = chunk.shape
                 self.interpreter.set_tensor(self.input, chunk)
                 self.interpreter.invoke()
                 outputs.append(self.interpreter.get_tensor(self.output))

@@ -40,6 +40,7 @@ def flops_per_image(model):
 
 def build_crnn(height=32, width=256, filters=16, dropout=0.2):
     """(height, width, 1) line, ink 1 on 0 -> (width / 4, 11) per-column probabilities; 10 is the CTC blank.
+    width None: any multiple of 4 (serving reads a batch only as wide as its widest line needs).
 
     The conv stack sees about one digit's width per output column; the 1-D conv head (instead of a
     recurrent layer: faster to train on CPU, and plain ops for LiteRT) gives each column the context of
@@ -55,7 +56,7 @@ def build_crnn(height=32, width=256, filters=16, dropout=0.2):
     x = layers.MaxPooling2D((2, 1))(x)  # h/8 x w/4: keep the horizontal resolution for CTC
     x = conv_bn(x, 4 * filters)
     x = layers.MaxPooling2D((height // 8, 1))(x)  # collapse the height: 1 x w/4
-    x = layers.Reshape((width // 4, 4 * filters))(x)
+    x = layers.Reshape((-1, 4 * filters))(x)
     for dilation in (1, 2, 4):
         x = layers.Conv1D(4 * filters, 3, padding="same", dilation_rate=dilation, use_bias=False)(x)
         x = layers.BatchNormalization()(x)

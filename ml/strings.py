@@ -8,11 +8,16 @@
 
 The writing is found as for one digit (ml.preprocess.ink_map: lighting flattened, specks and ruled lines
 removed), and the grey image around it, with a margin, goes through the normalisation the CRNN was trained
-on (ml.synth_strings). The CRNN gives per-column probabilities; greedy CTC decoding gives the digits, each
-with its probability and the columns it was read at, from which its box is measured on the ink. The raw
-string confidence is the product of the digits' probabilities (on the validation split it ranks right and wrong
-readings better than the probability of the whole column path: AUC 0.77 against 0.69); an isotonic fit on the validation split,
-stored in the model card, maps it to a calibrated one, and the card's threshold decides auto-acceptance.
+on (ml.synth_strings). The CRNN reads the line three times: as it is, with thicker strokes and with thinner
+ones (pens and scanners differ most in stroke width). Each reading is greedy CTC decoding: the digits, each with
+its probability and the columns it was read at, from which its box is measured on the ink. The answer is the
+string most of the three readings give (the plain reading on a three-way split). The raw string confidence is the
+mean over the three readings of the product of the digits' probabilities, counting 0 for a reading that gave
+another string: a reading that changes with the stroke width is unsure, however sure each pass is. On the
+validation split this ranks right and wrong readings far better than the plain reading's product (AUC 0.89
+against 0.82; the share that can be accepted at 99 % right: 57 % against 13 %). An isotonic fit on the
+validation split, stored in the model card, maps it to a calibrated one, and the card's threshold decides
+auto-acceptance.
 """
 import argparse
 import itertools
@@ -22,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from ml.ctc import greedy_decode
 from ml.data import orand_labels, orand_split
@@ -34,7 +40,26 @@ MARGIN = 0.5  # paper kept around the writing that ink_map found, in line height
 PHOTO_PAD = 4  # white kept around a photo's ink map
 STRIDE = 4  # input columns per output column of the CRNN
 INK = 0.3  # a normalised pixel at least this dark counts when measuring boxes
+READ_MARGIN = 48  # blank columns read past a batch's widest line: more than the CRNN looks either side (45)
 ACCEPT = 0.99  # the auto-accepted share should be at least this right on validation
+
+
+def read_width(x):
+    """The columns a normalised line (HEIGHT, WIDTH) is read at: its ink and READ_MARGIN blank columns beyond, in
+    steps of 32 (fewer shapes for the model to plan for). Past the ink the line is blank, and the CRNN's output
+    at a column depends on the 45 columns either side of it, so the digits read the same as at full width (on
+    ORAND validation: every line alike, probabilities within 3e-6) for about half the work."""
+    inked = np.flatnonzero(x.max(axis=0) > 0)
+    used = inked[-1] + 1 if len(inked) else 0
+    return int(min(WIDTH, -(-(used + READ_MARGIN) // 32) * 32))
+
+
+# The passes over each line: geometry unchanged, so every pass's columns are the line's columns.
+PASSES = (
+    lambda x: x,
+    lambda x: ndimage.grey_dilation(x, size=(1, 2, 2)),  # thicker strokes
+    lambda x: ndimage.grey_erosion(x, size=(1, 2, 1)),  # thinner strokes
+)
 
 
 @dataclass
@@ -47,7 +72,8 @@ class Character:
 @dataclass
 class StringReading:
     """The digits left to right; ``confidence`` is calibrated (about that share of such readings are right),
-    ``raw_confidence`` the product of the digits' probabilities."""
+    ``raw_confidence`` the mean over the passes of the product of the digits' probabilities, 0 for a pass that
+    read another string."""
 
     digits: str
     confidence: float
@@ -213,8 +239,9 @@ class StringReader(LiteModel):
         self.threshold = default_threshold(model_dir) if calibrated else None
 
     def read_arrays(self, x):
-        """Per-column probabilities (N, WIDTH / STRIDE, 11) for lines already normalised, (N, HEIGHT, WIDTH)."""
-        return self.run(np.asarray(x, np.float32).reshape(-1, HEIGHT, WIDTH, 1))
+        """Per-column probabilities (N, W / STRIDE, 11) for lines already normalised, (N, HEIGHT, W)."""
+        x = np.asarray(x, np.float32)
+        return self.run(x.reshape(-1, HEIGHT, x.shape[-1], 1))
 
     def read(self, images: list[bytes]) -> list["StringReading | ImageError"]:
         """Read many fields with one model call; a bad file yields its ImageError in place."""
@@ -226,18 +253,32 @@ class StringReader(LiteModel):
                 lines.append(error)
         ready = [line for line in lines if isinstance(line, _Line)]
         start = time.perf_counter()
-        probabilities = iter(self.read_arrays(np.stack([line.x for line in ready])) if ready else [])
+        # One model call per width: every pass of the lines read at that width.
+        widths = [read_width(line.x) for line in ready]
+        passes = [None] * len(ready)
+        for width in set(widths):
+            group = [i for i, w in enumerate(widths) if w == width]
+            x = np.stack([ready[i].x[:, :width] for i in group])
+            p = self.read_arrays(np.concatenate([read(x) for read in PASSES]))
+            p = p.reshape(len(PASSES), len(group), width // STRIDE, -1)
+            for k, i in enumerate(group):
+                passes[i] = p[:, k]
         infer = (time.perf_counter() - start) / max(len(ready), 1)
-        return [self._reading(line, next(probabilities), infer) if isinstance(line, _Line)
+        passes = iter(passes)
+        return [self._reading(line, next(passes), infer) if isinstance(line, _Line)
                 else line if isinstance(line, ImageError) else self._blank() for line in lines]
 
     def _blank(self):
         return StringReading(digits="", confidence=0.0, auto_accept=False, characters=[], model_version=self.version)
 
-    def _reading(self, line, p, infer):
+    def _reading(self, line, passes, infer):
         start = time.perf_counter()
-        digits, decoded = greedy_decode(p)
-        raw = float(np.prod([probability for _, probability, _, _ in decoded])) if digits else 0.0
+        readings = [greedy_decode(p) for p in passes]
+        strings = [digits for digits, _ in readings]
+        digits = max(strings, key=lambda s: (strings.count(s), s == strings[0]))  # most read; a tie: the plain
+        decoded = readings[strings.index(digits)][1]
+        raw = float(np.mean([np.prod([q for _, q, _, _ in d]) if s == digits else 0.0 for s, d in readings])
+                    if digits else 0.0)
         confidence = float(calibrate(raw, self.calibration)) if self.calibration and digits else raw
         confidence = round(confidence, 6)  # as printed, so that auto_accept agrees with what is shown
         characters = [Character(digit=d, box=box, confidence=round(probability, 6))
@@ -271,7 +312,8 @@ def fit_calibration(root, model_dir=STRINGS_DIR, split="validation"):
     table = {"raw": xs, "calibrated": ys}
     threshold = acceptance_threshold(calibrate(raw, table), correct)
     return {
-        "about": f"Isotonic map of the raw confidence (the product of the digits' probabilities) to the share of "
+        "about": f"Isotonic map of the raw confidence (the mean over the {len(PASSES)} passes of the product of the "
+                 f"digits' probabilities, 0 for a pass that read another string) to the share of "
                  f"readings that are right, fitted on the {split} split of ORAND-CAR-A (ml/splits/orand-car-a.json; "
                  f"labels corrected by ml/splits/orand-car-a-corrections.json) "
                  f"by python -m ml.strings --fit-calibration. threshold: the default acceptance threshold, the "

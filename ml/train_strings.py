@@ -95,9 +95,17 @@ def exact_accuracy(probabilities, labels):
 
 
 def export_tflite(model, path):
+    """The LiteRT file of a trained CRNN, rebuilt to take lines of any width (a multiple of 4): the reader
+    gives a batch only the columns its widest line needs (ml.strings.batch_width)."""
+    import keras
     import tensorflow as tf
 
-    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    from ml.model import build_crnn
+
+    filters = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)).filters
+    serving = build_crnn(model.input.shape[1], None, filters)
+    serving.set_weights(model.get_weights())
+    path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(serving).convert())
 
 
 def train(args):
@@ -182,7 +190,10 @@ def train(args):
                 (args.out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
 
     model.fit(dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, verbose=0,
-              callbacks=[KeepBest(), TqdmCallback(verbose=1)])
+              callbacks=[keep := KeepBest(), TqdmCallback(verbose=1)])
+    if not (args.out / "crnn.keras").exists():
+        print(f"no epoch beat the initial model ({keep.best:.2%} on validation): nothing written")
+        return
     export(args.out)
 
 

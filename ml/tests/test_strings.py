@@ -173,6 +173,30 @@ def test_acceptance_threshold():
     assert acceptance_threshold([0.9, 0.9, 0.8], [1, 0, 1], target=0.6) == 0.8  # ties go together
 
 
+def columns(text, sure=0.9):
+    """Per-column probabilities that greedy decoding reads as ``text``: each digit on one column, blanks between."""
+    p = np.full((WIDTH // STRIDE, 11), (1 - sure) / 10)
+    p[:, 10] = sure
+    for i, digit in enumerate(text):
+        p[2 * i + 1] = (1 - sure) / 10
+        p[2 * i + 1, int(digit)] = sure
+    return p
+
+
+def test_the_passes_vote_and_dissent_lowers_the_confidence():
+    """The string most passes read wins (the plain pass on a three-way split); a pass that read another string
+    counts 0 in the raw confidence, however sure it was."""
+    reader = StringReader(calibrated=False)
+    line = _Line(x=np.zeros((HEIGHT, WIDTH)), origin=(0, 0), scale=(1, 1), to_file=1, seconds=0)
+    agreed = reader._reading(line, [columns("12"), columns("12"), columns("12")], 0)
+    assert agreed.digits == "12" and agreed.raw_confidence == pytest.approx(0.81)
+    outvoted = reader._reading(line, [columns("13", 0.99), columns("12"), columns("12")], 0)
+    assert outvoted.digits == "12" and outvoted.raw_confidence == pytest.approx(2 * 0.81 / 3)
+    assert [c.confidence for c in outvoted.characters] == [pytest.approx(0.9)] * 2
+    split = reader._reading(line, [columns("4"), columns("12"), columns("7")], 0)
+    assert split.digits == "4" and split.raw_confidence == pytest.approx(0.9 / 3)
+
+
 def test_uncalibrated_reader_accepts_nothing():
     reader = StringReader(calibrated=False)
     reading = reader.read_one(encode(compose("24", 40)[0]))
@@ -220,15 +244,15 @@ def orand_or_skip():
 
 
 def test_held_out_cheque_amounts(tmp_path, capsys):
-    """Floors a little under what was measured on the test split (88.6 % exact, 17.7 % auto-accepted of which
-    100 % right, ECE 3.8 %), so that a regression in finding the line, the model or the calibration fails."""
+    """Floors a little under what was measured on the test split (88.6 % exact, 60.6 % auto-accepted of which
+    99.4 % right, ECE 1.9 %), so that a regression in finding the line, the model or the calibration fails."""
     root = orand_or_skip()
     evaluate.main(["--strings", str(root), "--split", "test", "--json", "--png", str(tmp_path / "x.png")])
     figures = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert figures["fields"] == len(orand_split("test"))
     assert figures["exact_accuracy"] >= 0.87
-    assert figures["auto_accepted"] >= 0.15 and figures["auto_accepted_accuracy"] >= 0.97
-    assert figures["ece"] <= 0.05
+    assert figures["auto_accepted"] >= 0.55 and figures["auto_accepted_accuracy"] >= 0.98
+    assert figures["ece"] <= 0.03
     assert all((tmp_path / name).stat().st_size > 0 for name in ("strings_reliability.png",
                                                                "strings_accepted_share.png"))
 
