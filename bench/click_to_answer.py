@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.run import manage, shell, wait_for_http
 from conftest import CHROMIUM, CHROMIUM_ARGS
-from digitsite.stack import BASE_DIR, celery, free_port, redis_service, say, stop
+from digitsite.stack import BASE_DIR, celery, collect_static, free_port, redis_service, say, stop
 
 EMAIL = "click-bench@digits.local"
 PASSWORD = secrets.token_urlsafe(16)
@@ -124,14 +124,14 @@ def main(argv=None):
         "ALLOWED_HOSTS": "localhost,127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; Chromium keeps Secure cookies for localhost
         "MEDIA_ROOT": str(out / "media"),
-        "STATIC_ROOT": str(out / "static"),
+        "STATIC_ROOT": os.environ.get("STATIC_ROOT", str(out / "static")),
         "DATABASE_URL": f"sqlite:///{database}",
         "LOG_LEVEL": "WARNING",
     }
     with redis_service() as redis_url:
         environment["REDIS_URL"] = redis_url
         manage(environment, "migrate", "--noinput", "-v0")
-        manage(environment, "collectstatic", "--noinput", "-v0")
+        collect_static(environment)
         shell(environment, MAKE_USER.format(email=EMAIL, password=PASSWORD))
         port = free_port()
         host = f"http://localhost:{port}"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from urllib3 import encode_multipart_formdata
 
-from digitsite.stack import BASE_DIR, celery, free_port, redis_service, say, stop, sweeper
+from digitsite.stack import BASE_DIR, celery, collect_static, free_port, redis_service, say, stop, sweeper
 
 BENCH_EMAILS = "bench-{}@digits.local"
 WARM_UP_EMAIL = "warm-up@digits.local"  # not counted with the bench users' predictions
@@ -135,7 +135,7 @@ def stack_environment(out):
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
         "MEDIA_ROOT": str(media),
-        "STATIC_ROOT": str(out / "static"),
+        "STATIC_ROOT": os.environ.get("STATIC_ROOT", str(out / "static")),
         "LOG_LEVEL": "WARNING",
     }
     if "DATABASE_URL" not in environment:
@@ -148,7 +148,7 @@ def stack_environment(out):
 
 def prepare(environment):
     manage(environment, "migrate", "--noinput", "-v0")
-    manage(environment, "collectstatic", "--noinput", "-v0")
+    collect_static(environment)
 
 
 def add_stack_arguments(parser, celery=1):

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from digitsite.tests.production import STATIC_ROOT
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -19,6 +21,7 @@ def test_two_drawings_are_timed_and_reported(tmp_path, browser):
     environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
     environment["REDIS_URL"] = urlsplit(redis_url)._replace(path="/14").geturl()  # not the tests' queue
+    environment["STATIC_ROOT"] = str(STATIC_ROOT)  # collected once for the suite
     result = subprocess.run(
         [sys.executable, "-m", "bench.click_to_answer", "--drawings", "2", "--out", str(tmp_path)],
         cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=300,

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from digitsite.tests.production import STATIC_ROOT
+
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -16,6 +18,7 @@ def test_a_short_run_writes_a_report_and_counts_every_prediction(tmp_path):
     environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
     environment["REDIS_URL"] = urlsplit(redis_url)._replace(path="/14").geturl()  # not the tests' queue
+    environment["STATIC_ROOT"] = str(STATIC_ROOT)  # collected once for the suite
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--users", "2", "--rate", "10", "--duration", "4", "--out", str(tmp_path)],
         cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=300,

