@@ -40,7 +40,7 @@ MARGIN = 0.5  # paper kept around the writing that ink_map found, in line height
 PHOTO_PAD = 4  # white kept around a photo's ink map
 STRIDE = 4  # input columns per output column of the CRNN
 INK = 0.3  # a normalised pixel at least this dark counts when measuring boxes
-READ_MARGIN = 48  # blank columns read past a batch's widest line: more than the CRNN looks either side (45)
+READ_MARGIN = 48  # blank columns read past a line's ink: more than the CRNN looks either side (45)
 ACCEPT = 0.99  # the auto-accepted share should be at least this right on validation
 
 
@@ -244,7 +244,7 @@ class StringReader(LiteModel):
         return self.run(x.reshape(-1, HEIGHT, x.shape[-1], 1))
 
     def read(self, images: list[bytes]) -> list["StringReading | ImageError"]:
-        """Read many fields with one model call; a bad file yields its ImageError in place."""
+        """Read many fields with one model call per line width; a bad file yields its ImageError in place."""
         lines = []
         for data in images:
             try:
@@ -274,7 +274,7 @@ class StringReader(LiteModel):
     def _reading(self, line, passes, infer):
         start = time.perf_counter()
         readings = [greedy_decode(p) for p in passes]
-        strings = [digits for digits, _ in readings]
+        strings = [string for string, _ in readings]
         digits = max(strings, key=lambda s: (strings.count(s), s == strings[0]))  # most read; a tie: the plain
         decoded = readings[strings.index(digits)][1]
         raw = float(np.mean([np.prod([q for _, q, _, _ in d]) if s == digits else 0.0 for s, d in readings])
