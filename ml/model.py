@@ -40,7 +40,7 @@ def flops_per_image(model):
 
 def build_crnn(height=32, width=256, filters=16, dropout=0.2):
     """(height, width, 1) line, ink 1 on 0 -> (width / 4, 11) per-column probabilities; 10 is the CTC blank.
-    width None: any multiple of 4 (serving reads a batch only as wide as its widest line needs).
+    width None: any multiple of 4 (serving reads a line only as wide as its ink needs).
 
     The conv stack sees about one digit's width per output column; the 1-D conv head (instead of a
     recurrent layer: faster to train on CPU, and plain ops for LiteRT) gives each column the context of

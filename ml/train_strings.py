@@ -96,7 +96,7 @@ def exact_accuracy(probabilities, labels):
 
 def export_tflite(model, path):
     """The LiteRT file of a trained CRNN, rebuilt to take lines of any width (a multiple of 4): the reader
-    gives a batch only the columns its widest line needs (ml.strings.batch_width)."""
+    gives each line only the columns its ink needs (ml.strings.read_width)."""
     import keras
     import tensorflow as tf
 
@@ -191,7 +191,7 @@ def train(args):
 
     model.fit(dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, verbose=0,
               callbacks=[keep := KeepBest(), TqdmCallback(verbose=1)])
-    if not (args.out / "crnn.keras").exists():
+    if "best_epoch" not in card["training"]:  # set where a checkpoint is saved
         print(f"no epoch beat the initial model ({keep.best:.2%} on validation): nothing written")
         return
     export(args.out)

@@ -1,21 +1,19 @@
 """The batch benchmark: its parts on a made-up MNIST, and a tiny run end to end on its own stack."""
 
 import io
-import os
 import subprocess
 import sys
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from bench import batch
-from digitsite.tests.production import STATIC_ROOT
+from bench.tests import bench_environment
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -81,10 +79,7 @@ def test_the_report_states_the_figures_and_the_goal():
 
 @pytest.mark.worker
 def test_a_tiny_run_reads_every_item_and_exports_them(tmp_path, fake_mnist):
-    environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-    environment["REDIS_URL"] = urlsplit(redis_url)._replace(path="/13").geturl()  # not the tests' queue
-    environment["STATIC_ROOT"] = str(STATIC_ROOT)  # collected once for the suite
+    environment = bench_environment(13)
     result = subprocess.run(
         [sys.executable, "-m", "bench.batch", "--mnist", str(fake_mnist), "--count", "5",
          "--export-count", "12", "--celery", "1", "--web-workers", "1", "--web-threads", "4", "--out", str(tmp_path)],

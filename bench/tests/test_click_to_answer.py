@@ -1,15 +1,13 @@
 """The click-to-answer benchmark runs end to end: two drawings on its own SQLite and Redis database."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from digitsite.tests.production import STATIC_ROOT
+from bench.tests import bench_environment
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -18,10 +16,7 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 @pytest.mark.browser
 def test_two_drawings_are_timed_and_reported(tmp_path, browser):
     # `browser` only for its check: without Chromium this is skipped (failed on CI) like every browser test.
-    environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-    environment["REDIS_URL"] = urlsplit(redis_url)._replace(path="/14").geturl()  # not the tests' queue
-    environment["STATIC_ROOT"] = str(STATIC_ROOT)  # collected once for the suite
+    environment = bench_environment(14)
     result = subprocess.run(
         [sys.executable, "-m", "bench.click_to_answer", "--drawings", "2", "--out", str(tmp_path)],
         cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=300,

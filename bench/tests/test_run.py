@@ -1,24 +1,19 @@
 """The load benchmark runs end to end: a short run with two users, on its own SQLite and Redis database."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from digitsite.tests.production import STATIC_ROOT
+from bench.tests import bench_environment
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.worker
 def test_a_short_run_writes_a_report_and_counts_every_prediction(tmp_path):
-    environment = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-    environment["REDIS_URL"] = urlsplit(redis_url)._replace(path="/14").geturl()  # not the tests' queue
-    environment["STATIC_ROOT"] = str(STATIC_ROOT)  # collected once for the suite
+    environment = bench_environment(14)
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--users", "2", "--rate", "10", "--duration", "4", "--out", str(tmp_path)],
         cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=300,
