@@ -13,8 +13,10 @@ in MNIST) through the whole upload path: PNG bytes, preprocessing, model.
 --strings reads every field of DIR (images/, labels.csv of file,digits) with the string reader (ml.strings),
 one file at a time from its bytes, and prints exact string accuracy, accuracy by length, the share
 auto-accepted at the default threshold and its accuracy, the expected calibration error and the time per
-field; it saves a reliability diagram and an accepted-share-versus-accuracy curve as PNG. --split takes
-only that split of ORAND-CAR-A (ml/splits/orand-car-a.json).
+field; it saves a reliability diagram and an accepted-share-versus-accuracy curve as PNG. Where DIR has
+boxes.json (ORAND-CAR-A's per-digit boxes), it also prints how well the digits' boxes of the fields read right
+fit them (mean IoU, and the share at IoU >= 0.5). --split takes only that split of ORAND-CAR-A
+(ml/splits/orand-car-a.json).
 
 --photos reads every image of DIR (images/, labels.csv of file,digits with one digit each, as ml.photos
 writes) with the single-digit engine from its bytes, and prints the accuracy, the share answered blank ("no
@@ -143,6 +145,13 @@ def expected_calibration_error(confidence, correct, bins=ECE_BINS):
     return float(gap)
 
 
+def box_iou(a, b):
+    """Intersection over union of two [x, y, w, h] boxes."""
+    (ax, ay, aw, ah), (bx, by, bw, bh) = a, b
+    overlap = max(0, min(ax + aw, bx + bw) - max(ax, bx)) * max(0, min(ay + ah, by + bh) - max(ay, by))
+    return overlap / (aw * ah + bw * bh - overlap)
+
+
 def read_strings(root, split=None, model_dir=None):
     """Read each field of root (images/, labels.csv) from its bytes, one at a time, with the shipped string
     reader or the one in model_dir; the figures as a dict."""
@@ -153,13 +162,18 @@ def read_strings(root, split=None, model_dir=None):
     reader = StringReader(model_dir) if model_dir else get_string_reader()
     labels = read_labels(root)
     names = orand_split(split) if split else sorted(labels)
-    rows = []
+    boxes_file = Path(root) / "boxes.json"
+    truth_boxes = json.loads(boxes_file.read_text()) if boxes_file.exists() else {}
+    rows, ious = [], []
     for name in tqdm(names, desc="fields", unit="field"):
         data = (Path(root) / "images" / name).read_bytes()
         start = time.perf_counter()
         reading = reader.read_one(data)
         seconds = time.perf_counter() - start
         rows.append((labels[name], reading.digits, reading.confidence, reading.auto_accept, seconds))
+        truth = sorted(truth_boxes.get(name, []), key=lambda item: item["bbox"][0])
+        if reading.digits == labels[name] == "".join(str(item["digit"]) for item in truth):
+            ious += [box_iou(c.box, item["bbox"]) for c, item in zip(reading.characters, truth)]
     truth, digits, confidence, accepted, seconds = (np.array(column) for column in zip(*rows))
     correct = truth == digits
     lengths = np.array([len(t) for t in truth])
@@ -172,6 +186,8 @@ def read_strings(root, split=None, model_dir=None):
         "auto_accepted_accuracy": float(correct[accepted].mean()) if accepted.any() else None,
         "ece": expected_calibration_error(confidence, correct),
         "ms_per_field": {"p50": float(np.median(seconds) * 1000), "p90": float(np.percentile(seconds, 90) * 1000)},
+        "boxes": {"digits": len(ious), "mean_iou": float(np.mean(ious)),
+                  "iou_at_least_half": float(np.mean(np.array(ious) >= 0.5))} if ious else None,
     }, confidence, correct
 
 
@@ -182,6 +198,7 @@ def save_string_pngs(confidence, correct, threshold, png_dir, title):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    Path(png_dir).mkdir(parents=True, exist_ok=True)
     which = np.minimum((confidence * ECE_BINS).astype(int), ECE_BINS - 1)
     used = [b for b in range(ECE_BINS) if np.any(which == b)]
     fig, ax = plt.subplots(figsize=(5.5, 5))
@@ -225,6 +242,10 @@ def print_strings(figures):
     print(f"Expected calibration error: {figures['ece']:.2%}")
     print(f"Time per field, bytes to answer: p50 {figures['ms_per_field']['p50']:.1f} ms, "
           f"p90 {figures['ms_per_field']['p90']:.1f} ms")
+    if figures["boxes"]:
+        boxes = figures["boxes"]
+        print(f"Digit boxes of the fields read right, against boxes.json: mean IoU {boxes['mean_iou']:.2f}, "
+              f"{boxes['iou_at_least_half']:.1%} of {boxes['digits']} at IoU >= 0.5")
     print(f"Reliability diagram: {figures['pngs'][0]}\nAccepted share vs accuracy: {figures['pngs'][1]}")
 
 
@@ -245,8 +266,10 @@ def main(argv=None):
                         "(default: the model's folder)")
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory (images/, boxes.json)")
     parser.add_argument("--strings", type=Path, metavar="DIR", help="read digit strings: DIR/images, DIR/labels.csv")
-    parser.add_argument("--photos", type=Path, metavar="DIR", help="read photos of one digit: DIR/images, DIR/labels.csv")
-    parser.add_argument("--split", choices=["train", "validation", "test"], help="with --strings or --orand: only this split of ORAND-CAR-A")
+    parser.add_argument("--photos", type=Path, metavar="DIR",
+                        help="read photos of one digit: DIR/images, DIR/labels.csv")
+    parser.add_argument("--split", choices=["train", "validation", "test"],
+                        help="with --strings or --orand: only this split of ORAND-CAR-A")
     parser.add_argument("--record", action="store_true", help="with --strings: write the figures into the model card")
     parser.add_argument("--string-model", type=Path, metavar="DIR",
                         help="with --strings: a trained CRNN's folder (default: the shipped ml/models/strings)")
