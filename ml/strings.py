@@ -4,7 +4,7 @@
     reading = reader.read_one(data)          # StringReading, or raises ImageError
     readings = reader.read([a, b, c])        # a StringReading or an ImageError per item, one model call
 
-    python -m ml.strings --fit-calibration ../shared/data/orand-car-a   # validation split -> the model card
+    python -m ml.strings --fit-calibration ../shared/data/orand-car-a   # calibration and boxes' lag -> card
 
 The writing is found as for one digit (ml.preprocess.ink_map: lighting flattened, specks and ruled lines
 removed), and the grey image around it, with a margin, goes through the normalisation the CRNN was trained
