@@ -74,14 +74,40 @@ class LiteModel:
 
 
 class Recognizer(LiteModel):
-    """The shipped digit model; thread-safe."""
+    """The shipped digit model, with the string reader's opinion where the card's "ensemble" gives it a weight;
+    thread-safe.
 
-    def __init__(self, model_dir=MODEL_DIR, num_threads=None):
+    The CNN and the CRNN misread different real digits: the CRNN learnt from whole cheque lines, digits touching and
+    pieces of their neighbours included. Their log probabilities, weighted, are the engine's (ensemble=False: the
+    CNN's alone).
+    """
+
+    def __init__(self, model_dir=MODEL_DIR, num_threads=None, ensemble=True):
         super().__init__(model_dir, num_threads)
+        self.ensemble = self.card.get("ensemble") if ensemble else None
+        self.strings = None
+        if self.ensemble:
+            from ml.strings import StringReader, get_string_reader
+
+            strings_dir = Path(model_dir) / "strings"
+            shipped = strings_dir.resolve() == (MODEL_DIR / "strings").resolve()
+            self.strings = get_string_reader() if shipped else StringReader(strings_dir, calibrated=False)
+            if self.strings.version != self.ensemble["string_model_version"]:
+                raise ValueError(f"{model_dir}: the ensemble was fitted with string model "
+                                 f"{self.ensemble['string_model_version']}, not {self.strings.version}")
+            self.version = f"{self.version} {self.strings.version}"
 
     def read_arrays(self, x):
         """Class probabilities (N, 10) for digits already in MNIST form, (N, 28, 28) in [0, 1]."""
-        return self.run(np.asarray(x, np.float32).reshape(-1, 28, 28, 1))
+        x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
+        p = self.run(x)
+        if self.strings is None:
+            return p
+        weight = self.ensemble["string_weight"]
+        q = self.strings.digit_probabilities(x, self.ensemble["passes"])
+        log = (1 - weight) * np.log(p + 1e-7) + weight * np.log(q + 1e-7)
+        p = np.exp(log - log.max(axis=1, keepdims=True))
+        return p / p.sum(axis=1, keepdims=True)
 
     def read(self, images: list[bytes]) -> list["Reading | ImageError"]:
         """Read many uploads with one model call; a bad file yields its ImageError in place."""

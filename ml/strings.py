@@ -29,11 +29,11 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from ml.ctc import greedy_decode
-from ml.data import orand_labels, orand_split
+from ml.ctc import BLANK, greedy_decode
+from ml.data import orand_crops, orand_labels, orand_split
 from ml.inference import MODEL_DIR, LiteModel, ProcessWide
-from ml.preprocess import SCAN_SIDE, ImageError, _luminance, decode_image_and_size, ink_map
-from ml.synth_strings import HEIGHT, WIDTH, fit_line, fitted_width, line_ink
+from ml.preprocess import SCAN_SIDE, ImageError, _luminance, decode_image_and_size, ink_map, prepare
+from ml.synth_strings import HEIGHT, WIDTH, crop_ink, fit_line, fitted_width, line_ink
 
 STRINGS_DIR = MODEL_DIR / "strings"
 MARGIN = 0.5  # paper kept around the writing that ink_map found, in line heights: what it dropped comes back
@@ -244,6 +244,18 @@ class StringReader(LiteModel):
         x = np.asarray(x, np.float32)
         return self.run(x.reshape(-1, HEIGHT, x.shape[-1], 1))
 
+    def digit_probabilities(self, x, passes=1):
+        """The CRNN's opinion of digits in MNIST form (N, 28, 28), each read as a line of one digit: per class, its
+        highest probability over the line's columns (mean over the first ``passes`` passes), normalised."""
+        x = np.asarray(x, np.float32).reshape(-1, 28, 28)
+        lines = np.stack([fit_line(crop_ink(a)) if a.max() > 0.1 else np.zeros((HEIGHT, WIDTH), np.float32)
+                          for a in x])
+        width = max(read_width(line) for line in lines)
+        lines = lines[:, :, :width]
+        p = self.read_arrays(np.concatenate([read(lines) for read in PASSES[:passes]]))
+        q = p.reshape(passes, len(x), width // STRIDE, -1)[..., :BLANK].max(axis=2).mean(axis=0)
+        return q / q.sum(axis=1, keepdims=True)
+
     def read(self, images: list[bytes]) -> list["StringReading | ImageError"]:
         """Read many fields with one model call per line width; a bad file yields its ImageError in place."""
         lines = []
@@ -353,12 +365,47 @@ def fit_alignment(root, model_dir=STRINGS_DIR, split="validation"):
             "spread": round(float(np.std(lags)), 2) if lags else None}
 
 
+def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=1):
+    """The weight of the CRNN's opinion (StringReader.digit_probabilities) beside the digit CNN's in the single-digit
+    engine (ml.inference.Recognizer): the one in 0, 0.1 ... 1 that reads most of a split's digit crops of
+    ORAND-CAR-A right through the upload path (the smallest among equals)."""
+    from ml.inference import Recognizer
+
+    cnn, crnn = Recognizer(digit_dir, ensemble=False), StringReader(Path(digit_dir) / "strings", calibrated=False)
+    x, y = [], []
+    for crop, digit, _ in orand_crops(root, split=split):
+        digit_x = prepare(crop)
+        x.append(np.zeros((28, 28), np.float32) if digit_x is None else digit_x)
+        y.append(digit)
+    x, y = np.stack(x), np.array(y)
+    log_p, log_q = np.log(cnn.read_arrays(x) + 1e-7), np.log(crnn.digit_probabilities(x, passes) + 1e-7)
+    weights = np.round(np.linspace(0, 1, 11), 1)
+    accuracy = [float(np.mean(((1 - w) * log_p + w * log_q).argmax(axis=1) == y)) for w in weights]
+    best = int(np.argmax(accuracy))
+    return {"about": f"string_weight: the weight of the CRNN's log probabilities (each digit read as a line of one, "
+                     f"{passes} pass(es)) beside the digit CNN's, chosen on the {split} split's digit crops of "
+                     f"ORAND-CAR-A (python -m ml.strings --fit-ensemble)",
+            "string_model_version": crnn.version, "passes": passes, "string_weight": float(weights[best]),
+            "fitted_on": {"split": split, "crops": len(y), "accuracy_by_weight": dict(zip(map(str, weights), accuracy))}}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--fit-calibration", type=Path, metavar="DIR", required=True,
-                        help="ORAND-CAR-A directory (images/, labels.csv); fits on its validation split")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--fit-calibration", type=Path, metavar="DIR",
+                       help="ORAND-CAR-A directory (images/, labels.csv, boxes.json); fits on its validation split")
+    which.add_argument("--fit-ensemble", type=Path, metavar="DIR",
+                       help="ORAND-CAR-A directory: the CRNN's weight in the single-digit engine, on validation crops")
     parser.add_argument("--model-dir", type=Path, default=STRINGS_DIR, help="the model card to write it into")
     args = parser.parse_args(argv)
+    if args.fit_ensemble:
+        fitted = fit_ensemble(args.fit_ensemble, args.model_dir.parent)
+        card_path = args.model_dir.parent / "model_card.json"
+        card = json.loads(card_path.read_text())
+        card["ensemble"] = fitted
+        card_path.write_text(json.dumps(card, indent=2) + "\n")
+        print(f"{card_path}: the CRNN's weight {fitted['string_weight']} on {fitted['fitted_on']['crops']} crops")
+        return
     fitted = fit_calibration(args.fit_calibration, args.model_dir)
     alignment = fit_alignment(args.fit_calibration, args.model_dir)
     card_path = args.model_dir / "model_card.json"

@@ -49,12 +49,25 @@ def test_reads_drawn_strokes(recognizer, digit):
     assert recognizer.read_one(encode(photo(draw_digit(digit)), "JPEG")).digit == digit
 
 
+def test_the_engine_weighs_both_networks(recognizer):
+    """The engine's probabilities are the card's weighted mix of the CNN's and the CRNN's, not either alone."""
+    assert recognizer.ensemble["fitted_on"]["split"] == "validation" and 0 < recognizer.ensemble["string_weight"] < 1
+    cnn = Recognizer(ensemble=False)
+    x = np.random.default_rng(0).random((4, 28, 28)).astype(np.float32) ** 4  # scribbles: the two disagree
+    p, q = cnn.read_arrays(x), recognizer.strings.digit_probabilities(x, recognizer.ensemble["passes"])
+    w = recognizer.ensemble["string_weight"]
+    mixed = np.exp((1 - w) * np.log(p + 1e-7) + w * np.log(q + 1e-7))
+    assert np.allclose(recognizer.read_arrays(x), mixed / mixed.sum(axis=1, keepdims=True), atol=1e-5)
+    assert not np.allclose(recognizer.read_arrays(x), p, atol=1e-3)
+
+
 def test_reading_fields(recognizer):
     reading = recognizer.read_one(encode(draw_digit(7)))
     assert isinstance(reading, Reading)
     assert len(reading.probabilities) == 10 and sum(reading.probabilities) == pytest.approx(1, abs=1e-4)
     assert reading.confidence == max(reading.probabilities)
-    assert reading.model_version == recognizer.card["version"] != ""
+    # Both networks of the engine are named: the digit CNN's version, then the string reader's.
+    assert reading.model_version == f"{recognizer.card['version']} {recognizer.strings.version}"
     assert set(reading.timings) == {"decode", "preprocess", "infer", "total"}
     assert json.loads(json.dumps(reading.to_dict()))["digit"] == 7
 
