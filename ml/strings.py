@@ -386,7 +386,8 @@ def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=1):
                      f"{passes} pass(es)) beside the digit CNN's, chosen on the {split} split's digit crops of "
                      f"ORAND-CAR-A (python -m ml.strings --fit-ensemble)",
             "string_model_version": crnn.version, "passes": passes, "string_weight": float(weights[best]),
-            "fitted_on": {"split": split, "crops": len(y), "accuracy_by_weight": dict(zip(map(str, weights), accuracy))}}
+            "fitted_on": {"split": split, "crops": len(y),
+                          "accuracy_by_weight": dict(zip(map(str, weights), accuracy))}}
 
 
 def main(argv=None):
