@@ -5,8 +5,7 @@
     x = normalise_line(image)          # float32 (HEIGHT, WIDTH) ink in [0, 1], what the model sees
 
 A line is 1-10 digits drawn from MNIST training digits (and, when given, ORAND-CAR-A train-split digit
-crops), the MNIST ones sometimes written as on the continent (1 with a long flag or a foot, 7 crossed),
-each with its own scale, slant, stroke width and baseline, spaced from a gap to an overlap, with
+crops), each with its own scale, slant, stroke width and baseline, spaced from a gap to an overlap, with
 separators (. , - / $ =) that are not in the label, on a paper with guilloche-like sine patterns, guide
 lines or a box, then blurred, noised and JPEG-compressed. Everything is drawn from one NumPy generator, so
 a seed fixes the lines.
@@ -25,8 +24,6 @@ HEIGHT, WIDTH = 32, 256  # the model's input; ORAND fields are at most about 7 t
 SEPARATORS = ".,-/$="
 # Share of lines of each length 1-10: ORAND amounts are mostly 3-6 digits; every length is drawn.
 LENGTHS = np.array([4, 6, 12, 16, 16, 14, 11, 9, 7, 5], float) / 100
-# Of the MNIST 1s and 7s (American, mostly): shares given a continental flag, a foot, a cross bar.
-FLAGGED_ONES, FOOTED_ONES, CROSSED_SEVENS = 0.35, 0.1, 0.3
 
 
 def normalise_line(image):
@@ -114,39 +111,7 @@ class LineSynth:
             i = rng.integers(len(self.images))
         else:
             i = rng.choice(np.flatnonzero(self.labels == d))
-        return self.continental(crop_ink(self.images[i] / 255.0), int(self.labels[i])), int(self.labels[i])
-
-    def continental(self, ink, d):
-        """An MNIST 1 or 7 (cropped ink, MNIST scale) as many European and Latin American writers make it: a 1
-        with a long flag down to the left from its top (read as 7 or 1 1 otherwise) or a foot, a 7 crossed."""
-        rng = self.rng
-        h = ink.shape[0]
-        pen = max(1.0, 2 * np.count_nonzero(ink > 0.5) / max(h, 1) / 2)  # about the stroke width
-        if d == 1 and rng.random() < FLAGGED_ONES + FOOTED_ONES:
-            flag = rng.random() < FLAGGED_ONES / (FLAGGED_ONES + FOOTED_ONES)
-            reach = round(h * rng.uniform(0.25, 0.5))  # the flag's or the foot's length
-            canvas = Image.fromarray(np.pad(ink, ((0, 0), (reach, reach))).astype(np.float32))
-            draw = ImageDraw.Draw(canvas)
-            if flag:
-                top = np.flatnonzero(ink[0] > 0.3)
-                x = reach + (top.mean() if len(top) else ink.shape[1] / 2)
-                drop = reach * rng.uniform(0.8, 1.5)
-                draw.line((x, 0, x - reach, drop), fill=1.0, width=round(pen))
-            else:
-                bottom = np.flatnonzero(ink[-1] > 0.3)
-                x = reach + (bottom.mean() if len(bottom) else ink.shape[1] / 2)
-                draw.line((x - reach / 2, h - 1, x + reach / 2, h - 1), fill=1.0, width=round(pen))
-            return crop_ink(np.asarray(canvas))
-        if d == 7 and rng.random() < CROSSED_SEVENS:
-            ink = ink.copy()
-            y, w = round(h * rng.uniform(0.45, 0.6)), ink.shape[1]
-            row = np.flatnonzero(ink[y] > 0.3)
-            centre = row.mean() if len(row) else w / 2
-            canvas = Image.fromarray(ink.astype(np.float32))
-            half = w * rng.uniform(0.2, 0.35)
-            ImageDraw.Draw(canvas).line((centre - half, y, centre + half, y), fill=1.0, width=round(pen))
-            return crop_ink(np.asarray(canvas))
-        return ink
+        return crop_ink(self.images[i] / 255.0), int(self.labels[i])
 
     def style(self, ink, height):
         """Scale to ``height`` (with an aspect jitter), slant and change the stroke width of one digit."""
