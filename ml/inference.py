@@ -78,8 +78,8 @@ class Recognizer(LiteModel):
     thread-safe.
 
     The CNN and the CRNN misread different real digits: the CRNN learnt from whole cheque lines, digits touching and
-    pieces of their neighbours included. Their log probabilities, weighted, are the engine's (ensemble=False: the
-    CNN's alone).
+    pieces of their neighbours included. Where the CNN is less sure than the card's consult_below, the engine's
+    probabilities are their log probabilities, weighted; elsewhere the CNN's (ensemble=False: the CNN's alone).
     """
 
     def __init__(self, model_dir=MODEL_DIR, num_threads=None, ensemble=True):
@@ -101,13 +101,14 @@ class Recognizer(LiteModel):
         """Class probabilities (N, 10) for digits already in MNIST form, (N, 28, 28) in [0, 1]."""
         x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
         p = self.run(x)
-        if self.strings is None:
-            return p
-        weight = self.ensemble["string_weight"]
-        q = self.strings.digit_probabilities(x, self.ensemble["passes"])
-        log = (1 - weight) * np.log(p + 1e-7) + weight * np.log(q + 1e-7)
-        p = np.exp(log - log.max(axis=1, keepdims=True))
-        return p / p.sum(axis=1, keepdims=True)
+        unsure = p.max(axis=1) < self.ensemble["consult_below"] if self.strings else np.zeros(len(p), bool)
+        if unsure.any():
+            weight = self.ensemble["string_weight"]
+            q = self.strings.digit_probabilities(x[unsure], self.ensemble["passes"])
+            log = (1 - weight) * np.log(p[unsure] + 1e-7) + weight * np.log(q + 1e-7)
+            mixed = np.exp(log - log.max(axis=1, keepdims=True))
+            p[unsure] = mixed / mixed.sum(axis=1, keepdims=True)
+        return p
 
     def read(self, images: list[bytes]) -> list["Reading | ImageError"]:
         """Read many uploads with one model call; a bad file yields its ImageError in place."""

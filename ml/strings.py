@@ -42,6 +42,7 @@ STRIDE = 4  # input columns per output column of the CRNN
 INK = 0.3  # a normalised pixel at least this dark counts when measuring boxes
 KEEP = 0.6  # in a character's part, strokes smaller than this share of its largest are left out of its box
 READ_MARGIN = 48  # blank columns read past a line's ink: more than the CRNN looks either side (45)
+CONSULT_BELOW = (0.5, 0.8, 0.9, 0.95, 0.99, 0.999, 1.0)  # the digit CNN confidences fit_ensemble tries
 ACCEPT = 0.99  # the auto-accepted share should be at least this right on validation
 
 
@@ -366,9 +367,11 @@ def fit_alignment(root, model_dir=STRINGS_DIR, split="validation"):
 
 
 def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=1):
-    """The weight of the CRNN's opinion (StringReader.digit_probabilities) beside the digit CNN's in the single-digit
-    engine (ml.inference.Recognizer): the one in 0, 0.1 ... 1 that reads most of a split's digit crops of
-    ORAND-CAR-A right through the upload path (the smallest among equals)."""
+    """How the single-digit engine (ml.inference.Recognizer) asks the CRNN (StringReader.digit_probabilities) beside
+    the digit CNN, chosen on a split's digit crops of ORAND-CAR-A read through the upload path: the weight of the
+    CRNN's log probabilities, the one in 0, 0.1 ... 1 that reads most crops right (the smallest among equals); then
+    the CNN confidence below which it is asked, the lowest in CONSULT_BELOW that reads as many right as asking it
+    always (the CRNN costs about three times the CNN, and a sure CNN is seldom wrong)."""
     from ml.inference import Recognizer
 
     cnn, crnn = Recognizer(digit_dir, ensemble=False), StringReader(Path(digit_dir) / "strings", calibrated=False)
@@ -378,16 +381,25 @@ def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=1):
         x.append(np.zeros((28, 28), np.float32) if digit_x is None else digit_x)
         y.append(digit)
     x, y = np.stack(x), np.array(y)
-    log_p, log_q = np.log(cnn.read_arrays(x) + 1e-7), np.log(crnn.digit_probabilities(x, passes) + 1e-7)
+    p = cnn.read_arrays(x)
+    log_p, log_q = np.log(p + 1e-7), np.log(crnn.digit_probabilities(x, passes) + 1e-7)
     weights = np.round(np.linspace(0, 1, 11), 1)
     accuracy = [float(np.mean(((1 - w) * log_p + w * log_q).argmax(axis=1) == y)) for w in weights]
     best = int(np.argmax(accuracy))
+    mixed = ((1 - weights[best]) * log_p + weights[best] * log_q).argmax(axis=1)
+    gated = {below: float(np.mean(np.where(p.max(axis=1) < below, mixed, p.argmax(axis=1)) == y))
+             for below in CONSULT_BELOW}
+    below = min(b for b, a in gated.items() if a >= accuracy[best])
     return {"about": f"string_weight: the weight of the CRNN's log probabilities (each digit read as a line of one, "
-                     f"{passes} pass(es)) beside the digit CNN's, chosen on the {split} split's digit crops of "
-                     f"ORAND-CAR-A (python -m ml.strings --fit-ensemble)",
+                     f"{passes} pass(es)) beside the digit CNN's; consult_below: the CNN's confidence below which the "
+                     f"CRNN is asked; chosen on the {split} split's digit crops of ORAND-CAR-A "
+                     f"(python -m ml.strings --fit-ensemble)",
             "string_model_version": crnn.version, "passes": passes, "string_weight": float(weights[best]),
-            "fitted_on": {"split": split, "crops": len(y),
-                          "accuracy_by_weight": dict(zip(map(str, weights), accuracy))}}
+            "consult_below": below,
+            "fitted_on": {"split": split, "crops": len(y), "cnn_accuracy": float(np.mean(p.argmax(axis=1) == y)),
+                          "consulted": float(np.mean(p.max(axis=1) < below)),
+                          "accuracy_by_weight": dict(zip(map(str, weights), accuracy)),
+                          "accuracy_by_consult_below": {str(b): a for b, a in gated.items()}}}
 
 
 def main(argv=None):

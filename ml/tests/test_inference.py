@@ -11,7 +11,7 @@ from PIL import Image
 
 from ml import predict
 from ml.inference import Reading, Recognizer, get_recognizer
-from ml.preprocess import ImageError
+from ml.preprocess import ImageError, prepare
 from ml.tests.synth import draw_digit, encode, photo
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,16 +49,25 @@ def test_reads_drawn_strokes(recognizer, digit):
     assert recognizer.read_one(encode(photo(draw_digit(digit)), "JPEG")).digit == digit
 
 
-def test_the_engine_weighs_both_networks(recognizer):
-    """The engine's probabilities are the card's weighted mix of the CNN's and the CRNN's, not either alone."""
-    assert recognizer.ensemble["fitted_on"]["split"] == "validation" and 0 < recognizer.ensemble["string_weight"] < 1
+def test_the_engine_asks_the_crnn_where_the_cnn_is_unsure(recognizer):
+    """Where the CNN is less sure than the card's consult_below, the engine's probabilities are the card's weighted
+    mix of the CNN's and the CRNN's; elsewhere the CNN's own."""
+    ensemble = recognizer.ensemble
+    assert ensemble["fitted_on"]["split"] == "validation" and 0 < ensemble["string_weight"] < 1
     cnn = Recognizer(ensemble=False)
-    x = np.random.default_rng(0).random((4, 28, 28)).astype(np.float32) ** 4  # scribbles: the two disagree
-    p, q = cnn.read_arrays(x), recognizer.strings.digit_probabilities(x, recognizer.ensemble["passes"])
-    w = recognizer.ensemble["string_weight"]
-    mixed = np.exp((1 - w) * np.log(p + 1e-7) + w * np.log(q + 1e-7))
-    assert np.allclose(recognizer.read_arrays(x), mixed / mixed.sum(axis=1, keepdims=True), atol=1e-5)
-    assert not np.allclose(recognizer.read_arrays(x), p, atol=1e-3)
+    digit = {d: prepare(Image.open(FIXTURES / f"canvas_{d}.png")) for d in (2, 4, 5, 6, 7, 9)}
+    # Two digits drawn over each other leave the CNN unsure; a clean one does not.
+    x = np.stack([(digit[4] + digit[9]) / 2, (digit[2] + digit[7]) / 2, np.maximum(digit[5], digit[6]), digit[7]])
+    p = cnn.read_arrays(x)
+    unsure = p.max(axis=1) < ensemble["consult_below"]
+    assert 0 < unsure.sum() < len(x)  # both kinds are in the batch
+    q = recognizer.strings.digit_probabilities(x[unsure], ensemble["passes"])
+    w = ensemble["string_weight"]
+    mixed = np.exp((1 - w) * np.log(p[unsure] + 1e-7) + w * np.log(q + 1e-7))
+    engine = recognizer.read_arrays(x)
+    assert np.allclose(engine[unsure], mixed / mixed.sum(axis=1, keepdims=True), atol=1e-5)
+    assert np.array_equal(engine[~unsure], p[~unsure])
+    assert not np.allclose(engine[unsure], p[unsure], atol=1e-3)
 
 
 def test_reading_fields(recognizer):

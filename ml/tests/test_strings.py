@@ -274,13 +274,14 @@ def test_held_out_cheque_amounts(tmp_path, capsys):
 
 
 def test_held_out_cheque_digits(tmp_path, capsys):
-    """The digit model on the test split's digit crops (real cheque handwriting) and on MNIST's test set: floors a
-    little under what was measured, so that a regression in the model or the preprocessing fails."""
+    """The single-digit engine on the test split's digit crops (real cheque handwriting; 96.85 % measured) and on
+    MNIST's test set (99.68 %): floors a little under, so that a regression in the models, the way they are combined
+    or the preprocessing fails."""
     root = orand_or_skip()
     mnist = Path(os.environ.get("MNIST_PATH", root.parent / "mnist.npz"))
     present_or_skip(mnist, f"MNIST is not at {mnist}; set MNIST_PATH")
     evaluate.main(["--orand", str(root), "--split", "test", "--json", "--png", str(tmp_path / "m.png"),
                    "--mnist", str(mnist)])
     figures = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert figures["orand"]["images"] == 1144 and figures["orand"]["accuracy"] >= 0.955
+    assert figures["orand"]["images"] == 1144 and figures["orand"]["accuracy"] >= 0.963
     assert figures["accuracy"] >= 0.995
