@@ -92,10 +92,11 @@ class Recognizer(LiteModel):
             strings_dir = Path(model_dir) / "strings"
             shipped = strings_dir.resolve() == (MODEL_DIR / "strings").resolve()
             self.strings = get_string_reader() if shipped else StringReader(strings_dir, calibrated=False)
-            if self.strings.version != self.ensemble["string_model_version"]:
+            crnn = self.strings.card["version"]
+            if crnn != self.ensemble["string_model_version"]:
                 raise ValueError(f"{model_dir}: the ensemble was fitted with string model "
-                                 f"{self.ensemble['string_model_version']}, not {self.strings.version}")
-            self.version = f"{self.version} {self.strings.version}"
+                                 f"{self.ensemble['string_model_version']}, not {crnn}")
+            self.version = f"{self.version} {crnn}"
 
     def read_arrays(self, x):
         """Class probabilities (N, 10) for digits already in MNIST form, (N, 28, 28) in [0, 1]."""

@@ -76,7 +76,7 @@ def test_reading_fields(recognizer):
     assert len(reading.probabilities) == 10 and sum(reading.probabilities) == pytest.approx(1, abs=1e-4)
     assert reading.confidence == max(reading.probabilities)
     # Both networks of the engine are named: the digit CNN's version, then the string reader's.
-    assert reading.model_version == f"{recognizer.card['version']} {recognizer.strings.version}"
+    assert reading.model_version == f"{recognizer.card['version']} {recognizer.strings.card['version']}"
     assert set(reading.timings) == {"decode", "preprocess", "infer", "total"}
     assert json.loads(json.dumps(reading.to_dict()))["digit"] == 7
 

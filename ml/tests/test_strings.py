@@ -11,8 +11,8 @@ from PIL import Image, ImageDraw, ImageOps
 from ml import evaluate, predict
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of
 from ml.preprocess import SCAN_SIDE
-from ml.strings import (STRIDE, STRINGS_DIR, StringReader, _Line, acceptance_threshold, calibrate, character_boxes,
-                        get_string_reader, pool_adjacent_violators)
+from ml.strings import (STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, calibrate,
+                        character_boxes, get_string_reader, pool_adjacent_violators)
 from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth
 from ml.tests.synth import encode, photo
 
@@ -154,7 +154,8 @@ def test_blank_field(reader):
 
 def test_shipped_calibration_is_monotone_and_fitted_on_validation():
     card = json.loads((STRINGS_DIR / "model_card.json").read_text())
-    assert card["version"] == get_string_reader().version and (STRINGS_DIR / card["files"]["tflite"]).exists()
+    assert get_string_reader().version.split() == [card["version"], card["reread"]["digit_model_version"]]
+    assert (STRINGS_DIR / card["files"]["tflite"]).exists()
     table = card["calibration"]
     assert table["fitted_on"]["split"] == "validation"
     raw = np.linspace(0, 1, 2001)
@@ -202,13 +203,31 @@ def test_the_passes_vote_and_dissent_lowers_the_confidence():
     counts 0 in the raw confidence, however sure it was."""
     reader = StringReader(calibrated=False)
     line = _Line(x=np.zeros((HEIGHT, WIDTH)), origin=(0, 0), scale=(1, 1), to_file=1, seconds=0)
-    agreed = reader._reading(line, [columns("12"), columns("12"), columns("12")], 0)
+    agreed = reader._reading(line, reader._vote(line, [columns("12")] * 3), 0)
     assert agreed.digits == "12" and agreed.raw_confidence == pytest.approx(0.81)
-    outvoted = reader._reading(line, [columns("13", 0.99), columns("12"), columns("12")], 0)
+    outvoted = reader._reading(line, reader._vote(line, [columns("13", 0.99), columns("12"), columns("12")]), 0)
     assert outvoted.digits == "12" and outvoted.raw_confidence == pytest.approx(2 * 0.81 / 3)
     assert [c.confidence for c in outvoted.characters] == [pytest.approx(0.9)] * 2
-    split = reader._reading(line, [columns("4"), columns("12"), columns("7")], 0)
+    split = reader._reading(line, reader._vote(line, [columns("4"), columns("12"), columns("7")]), 0)
     assert split.digits == "4" and split.raw_confidence == pytest.approx(0.9 / 3)
+
+
+def test_the_digit_cnn_rereads_what_the_crnn_is_unsure_of(reader):
+    """A character the CRNN is unsure of is read again by the digit CNN where its box is in the image; a sure one
+    is left as it is, and the string's raw confidence follows the re-read character's."""
+    image, spans = compose("47", 40)
+    height = max(glyph(4).height, glyph(7).height)
+    line = _Line(x=np.zeros((HEIGHT, WIDTH)), origin=(0, 0), scale=(1, 1), to_file=1, seconds=0, image=image)
+    sure, unsure = np.full(10, 1e-6), np.full(10, 0.01)
+    sure[4], unsure[1], unsure[7] = 1, 0.55, 0.37
+    characters = [_Vote(digit, [a, MARGIN, b - a, height], confidence, p / p.sum())
+                  for digit, (a, b), confidence, p in zip("41", spans, (0.99, 0.55), (sure, unsure))]
+    vote = {"characters": characters, "raw": 0.99 * 0.55, "seconds": 0.0}
+    reader._reread([line], [vote])
+    four, seven = vote["characters"]
+    assert (four.digit, four.confidence) == ("4", 0.99)
+    assert seven.digit == "7" and seven.confidence > 0.5
+    assert vote["raw"] == pytest.approx(0.99 * seven.confidence)
 
 
 def test_uncalibrated_reader_accepts_nothing():
@@ -258,14 +277,14 @@ def orand_or_skip():
 
 
 def test_held_out_cheque_amounts(tmp_path, capsys):
-    """Floors a little under what was measured on the test split (88.6 % exact, 60.6 % auto-accepted of which
-    99.4 % right, ECE 1.9 %; digit boxes at IoU >= 0.5 with boxes.json: 93.4 %), so that a regression in finding
-    the line, the model, the calibration or the boxes fails."""
+    """Floors a little under what was measured on the test split (90.2 % exact, 60.6 % auto-accepted of which
+    99.4 % right, ECE 2.7 %; digit boxes at IoU >= 0.5 with boxes.json: 93.4 %), so that a regression in finding
+    the line, the models, the calibration or the boxes fails."""
     root = orand_or_skip()
     evaluate.main(["--strings", str(root), "--split", "test", "--json", "--png", str(tmp_path / "x.png")])
     figures = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert figures["fields"] == len(orand_split("test"))
-    assert figures["exact_accuracy"] >= 0.87
+    assert figures["exact_accuracy"] >= 0.89
     assert figures["auto_accepted"] >= 0.55 and figures["auto_accepted_accuracy"] >= 0.98
     assert figures["ece"] <= 0.03
     assert figures["boxes"]["digits"] > 900 and figures["boxes"]["iou_at_least_half"] >= 0.9
