@@ -26,7 +26,7 @@ def batch_of_one(official, kind, **prediction_fields):
     (Batch.Kind.DIGIT, {"status": DONE, "digit": 3, "confidence": 0.99}, State.AUTO_ACCEPTED),  # at the threshold
     (Batch.Kind.DIGIT, {"status": DONE, "digit": 3, "confidence": 0.98}, State.NEEDS_REVIEW),
     (Batch.Kind.DIGIT, {"status": DONE, "digit": None, "confidence": 0.999}, State.NEEDS_REVIEW),  # no digit found
-    # Numbers against the string reader's card threshold (0.996), not the reader's own flag.
+    # Numbers against the string reader's card threshold (fixed by conftest's card_threshold).
     (Batch.Kind.NUMBER, {"status": DONE, "digits": "123", "confidence": 0.999, "auto_accept": False},
      State.AUTO_ACCEPTED),
     (Batch.Kind.AMOUNT, {"status": DONE, "digits": "1500", "confidence": 0.5, "auto_accept": True},

@@ -16,6 +16,11 @@ from .conftest import digit_files, upload, zip_of
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def card_threshold():
+    """The real model card here, not the other batch tests' fixed threshold."""
+
+
 def test_three_images_and_a_bad_file_make_three_items_and_one_report(official, django_capture_on_commit_callbacks):
     files = [*digit_files(1, 2, 3), upload("notes.txt", b"not an image at all")]
     with mock.patch("recognition.services.enqueue") as enqueue, django_capture_on_commit_callbacks(execute=True):
