@@ -149,18 +149,22 @@ def test_crnn_gives_a_distribution_per_column(tiny_crnn):
     assert np.allclose(p.sum(-1), 1, atol=1e-5)
 
 
-def test_litert_export_matches_keras_at_any_width(tiny_crnn, tmp_path):
-    """The export takes lines of any width; cut to the ink and a margin, a line reads as at full width."""
+def test_litert_export_matches_keras_at_any_width(tmp_path):
+    """The export takes lines of any width, its weights in int8; cut to the ink and a margin, a line reads as at
+    full width, and as the float Keras model does (within the quantization's error)."""
     from ai_edge_litert.interpreter import Interpreter
 
+    from ml.model import build_crnn
     from ml.strings import read_width
     from ml.train_strings import export_tflite
 
-    export_tflite(tiny_crnn, tmp_path / "crnn.tflite")
+    model = build_crnn(filters=16)  # wide enough for its convolutions to be quantized (over 1,024 weights)
+    export_tflite(model, tmp_path / "crnn.tflite")
     interpreter = Interpreter(model_path=str(tmp_path / "crnn.tflite"))
+    assert any(tensor["dtype"] == np.int8 for tensor in interpreter.get_tensor_details())
     index = interpreter.get_input_details()[0]["index"]
     x = normalise_line(LineSynth(*box_digits(), seed=4).line([3, 0, 7])[0])[None, ..., None]
-    keras_p = tiny_crnn.predict(x, verbose=0)
+    keras_p = model.predict(x, verbose=0)
     width = read_width(x[0, ..., 0])
     assert width < WIDTH
     for columns in (WIDTH, width):
@@ -170,7 +174,7 @@ def test_litert_export_matches_keras_at_any_width(tiny_crnn, tmp_path):
         interpreter.invoke()
         lite = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
         assert lite.shape == (1, columns // 4, 11)
-        assert np.allclose(lite, keras_p[:, : columns // 4], atol=1e-4)
+        assert np.allclose(lite, keras_p[:, : columns // 4], atol=1e-3)
 
 
 def test_label_corrections_apply_to_train_and_validation_only(tmp_path):
