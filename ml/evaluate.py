@@ -145,6 +145,16 @@ def expected_calibration_error(confidence, correct, bins=ECE_BINS):
     return float(gap)
 
 
+def ece_noise(confidence, draws=2000, seed=0):
+    """The ECE that a perfectly calibrated reader would show at these confidences by chance (each reading right
+    with probability its confidence): mean and 90th percentile over ``draws``. Below a few hundred readings this
+    is a per cent or more, so an ECE within it says the set is too small to tell the calibration wrong."""
+    confidence = np.asarray(confidence, float)
+    rng = np.random.default_rng(seed)
+    ece = [expected_calibration_error(confidence, rng.random(len(confidence)) < confidence) for _ in range(draws)]
+    return {"mean": float(np.mean(ece)), "p90": float(np.percentile(ece, 90))}
+
+
 def box_iou(a, b):
     """Intersection over union of two [x, y, w, h] boxes."""
     (ax, ay, aw, ah), (bx, by, bw, bh) = a, b
@@ -185,6 +195,7 @@ def read_strings(root, split=None, model_dir=None):
         "auto_accepted": float(accepted.mean()),
         "auto_accepted_accuracy": float(correct[accepted].mean()) if accepted.any() else None,
         "ece": expected_calibration_error(confidence, correct),
+        "ece_if_calibrated": ece_noise(confidence),
         "ms_per_field": {"p50": float(np.median(seconds) * 1000), "p90": float(np.percentile(seconds, 90) * 1000)},
         "boxes": {"digits": len(ious), "mean_iou": float(np.mean(ious)),
                   "iou_at_least_half": float(np.mean(np.array(ious) >= 0.5))} if ious else None,
@@ -239,7 +250,9 @@ def print_strings(figures):
     accepted = figures["auto_accepted_accuracy"]
     print(f"Auto-accepted at the default threshold ({figures['threshold']}): {figures['auto_accepted']:.2%}, "
           f"of which right: {'-' if accepted is None else f'{accepted:.2%}'}")
-    print(f"Expected calibration error: {figures['ece']:.2%}")
+    noise = figures["ece_if_calibrated"]
+    print(f"Expected calibration error: {figures['ece']:.2%} (a perfectly calibrated reader would show "
+          f"{noise['mean']:.2%} by chance here, {noise['p90']:.2%} one time in ten)")
     print(f"Time per field, bytes to answer: p50 {figures['ms_per_field']['p50']:.1f} ms, "
           f"p90 {figures['ms_per_field']['p90']:.1f} ms")
     if figures["boxes"]:

@@ -188,6 +188,14 @@ def test_acceptance_threshold():
     assert acceptance_threshold([0.9, 0.9, 0.8], [1, 0, 1], target=0.6) == 0.8  # ties go together
 
 
+def test_the_ece_a_calibrated_reader_shows_by_chance():
+    """Certain readings leave no room for chance; readings at 0.5 do, and less of it the more there are."""
+    assert evaluate.ece_noise([1.0] * 50) == {"mean": 0.0, "p90": 0.0}
+    few, many = evaluate.ece_noise([0.5] * 50), evaluate.ece_noise([0.5] * 5000, draws=200)
+    assert 0.03 < few["mean"] < few["p90"] < 0.2
+    assert many["mean"] < few["mean"] / 5
+
+
 def columns(text, sure=0.9):
     """Per-column probabilities that greedy decoding reads as ``text``: each digit on one column, blanks between."""
     p = np.full((WIDTH // STRIDE, 11), (1 - sure) / 10)
@@ -286,7 +294,7 @@ def test_held_out_cheque_amounts(tmp_path, capsys):
     assert figures["fields"] == len(orand_split("test"))
     assert figures["exact_accuracy"] >= 0.89
     assert figures["auto_accepted"] >= 0.55 and figures["auto_accepted_accuracy"] >= 0.98
-    assert figures["ece"] <= 0.03
+    assert figures["ece"] <= 0.03 and 0 < figures["ece_if_calibrated"]["mean"] < figures["ece_if_calibrated"]["p90"]
     assert figures["boxes"]["digits"] > 900 and figures["boxes"]["iou_at_least_half"] >= 0.9
     assert all((tmp_path / name).stat().st_size > 0 for name in ("strings_reliability.png",
                                                                "strings_accepted_share.png"))
