@@ -178,8 +178,9 @@ def prepare_line(data):
     ink, (top, left) = found
     if max(image.size) > SCAN_SIDE:
         # A photo: the grey around the writing holds shadows and uneven light, which ink_map has taken
-        # out; read its ink as dark on white (on the tuning photos, seed 7: 77 % exact against 73 %), its faint
-        # strokes darkened (PHOTO_GAMMA), or the model leaves out a digit written lightly or in a shadow.
+        # out; read its ink as dark on white (on the tuning photos, seed 7: 77 % exact against 73 %), its weak
+        # ink strengthened (PHOTO_GAMMA): the reduced photo covers a thin pen's strokes only in part, and at
+        # that strength the model takes them for paper and leaves the digit out.
         grey = np.pad(255 * (1 - ink ** PHOTO_GAMMA), PHOTO_PAD, constant_values=255)
         origin = (top - PHOTO_PAD, left - PHOTO_PAD)
     else:
