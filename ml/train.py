@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -107,6 +108,9 @@ def main(argv=None):
     parser.add_argument("--real-share", type=float,
                         help="with --strings: share of each batch that is real ORAND train lines (default 0.25)")
     parser.add_argument("--steps-per-epoch", type=int, default=500, help="with --strings: batches per epoch")
+    parser.add_argument("--workers", type=int, default=max(0, (os.cpu_count() or 1) - 2),
+                        help="with --strings: processes drawing the synthetic lines (default: cores - 2; "
+                        "0: drawn in the training process)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, help="default 128 (digits), 32 (--strings)")
     parser.add_argument("--width", type=int, help="filters of the first conv block; default 40 (digits), 24")

@@ -188,3 +188,18 @@ def test_label_corrections_apply_to_train_and_validation_only(tmp_path):
     labels = orand_labels(tmp_path)
     assert labels == {**read_labels(tmp_path), **{name: c["corrected"] for name, c in corrections.items()}}
     assert labels[test_file] == "123"
+
+
+def test_batches_are_the_same_whichever_process_makes_them():
+    """Batch i comes from its own random stream: made here or by two worker processes, the run sees the same lines
+    and labels, so a run on a GPU machine with many cores trains on what a run here would."""
+    from ml.train_strings import batches
+
+    real = ([np.full((40, 120), 200, np.uint8)] * 2, ["12", "7"])  # two blank "real lines", to take that path too
+    here = batches(LineSynth(*box_digits(), seed=0), real, 4, seed=5, real_share=0.5)
+    pooled = batches(LineSynth(*box_digits(), seed=1), real, 4, seed=5, real_share=0.5, workers=2)
+    made = [(next(here), next(pooled)) for _ in range(5)]
+    for (x, y), (x2, y2) in made:
+        assert x.shape == (4, HEIGHT, WIDTH, 1) and np.array_equal(x, x2) and np.array_equal(y, y2)
+    assert not np.array_equal(made[0][0][0], made[1][0][0])  # and batch to batch they differ
+    pooled.close()
