@@ -182,7 +182,7 @@ def main(argv=None):
     card = {
         "name": "digits-cnn",
         "version": f"1.0+{tflite_hash[:8]}",
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "files": {"keras": "digits.keras", "tflite": "digits.tflite", "tflite_sha256": tflite_hash},
         "data": {"name": "MNIST", "file": data_file.name if data_file else "keras.datasets.mnist",
                  "sha256": file_sha256(data_file) if data_file else None,
