@@ -98,22 +98,34 @@ class Recognizer(LiteModel):
                                  f"{self.ensemble['string_model_version']}, not {crnn}")
             self.version = f"{self.version} {crnn}"
 
-    def read_arrays(self, x):
-        """Class probabilities (N, 10) for digits already in MNIST form, (N, 28, 28) in [0, 1]."""
+    def read_arrays(self, x, files=None):
+        """Class probabilities (N, 10) for digits already in MNIST form, (N, 28, 28) in [0, 1]. Where the CNN is
+        unsure, the CRNN reads the digit as a line: from ``files[i]``, the bytes it came in, where given (ORAND
+        validation crops: 97.9 % against 97.2 % from the MNIST form), else drawn from its MNIST form; each source
+        with its own weight and passes from the card."""
+        from ml.strings import mnist_line, prepare_line
+
         x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
         p = self.run(x)
         unsure = p.max(axis=1) < self.ensemble["consult_below"] if self.strings else np.zeros(len(p), bool)
-        if unsure.any():
-            weight = self.ensemble["string_weight"]
-            q = self.strings.digit_probabilities(x[unsure], self.ensemble["passes"])
-            log = (1 - weight) * np.log(p[unsure] + 1e-7) + weight * np.log(q + 1e-7)
-            mixed = np.exp(log - log.max(axis=1, keepdims=True))
-            p[unsure] = mixed / mixed.sum(axis=1, keepdims=True)
+        asked = {"file": ([], []), "mnist_form": ([], [])}  # source: (indices, lines)
+        for i in np.flatnonzero(unsure):
+            line = prepare_line(files[i]) if files is not None else None  # decoded again: a few ms, no memory
+            indices, lines = asked["mnist_form" if line is None else "file"]
+            indices.append(i)
+            lines.append(mnist_line(x[i]) if line is None else line.x)
+        for source, (indices, lines) in asked.items():
+            if indices:
+                how = self.ensemble if source == "file" else self.ensemble["mnist_form"]
+                weight, q = how["string_weight"], self.strings.digit_probabilities(lines, how["passes"])
+                log = (1 - weight) * np.log(p[indices] + 1e-7) + weight * np.log(q + 1e-7)
+                mixed = np.exp(log - log.max(axis=1, keepdims=True))
+                p[indices] = mixed / mixed.sum(axis=1, keepdims=True)
         return p
 
     def read(self, images: list[bytes]) -> list["Reading | ImageError"]:
         """Read many uploads with one model call; a bad file yields its ImageError in place."""
-        prepared, timings = [], []
+        prepared, timings, files = [], [], []
         for data in images:
             start = time.perf_counter()
             try:
@@ -125,10 +137,12 @@ class Recognizer(LiteModel):
                 timings.append(None)
                 continue
             timings.append({"decode": decoded - start, "preprocess": time.perf_counter() - decoded})
+            if isinstance(prepared[-1], np.ndarray):
+                files.append(data)
 
         digits = [item for item in prepared if isinstance(item, np.ndarray)]
         start = time.perf_counter()
-        probabilities = iter(self.read_arrays(np.stack(digits)) if digits else [])
+        probabilities = iter(self.read_arrays(np.stack(digits), files) if digits else [])
         infer = (time.perf_counter() - start) / max(len(digits), 1)
 
         results = []

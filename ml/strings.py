@@ -22,6 +22,7 @@ validation split, stored in the model card, maps the raw confidence to a calibra
 decides auto-acceptance.
 """
 import argparse
+import io
 import itertools
 import json
 import time
@@ -35,7 +36,8 @@ from scipy import ndimage
 from ml.ctc import BLANK, greedy_decode
 from ml.data import orand_crops, orand_labels, orand_split
 from ml.inference import MODEL_DIR, LiteModel, ProcessWide, Recognizer
-from ml.preprocess import SCAN_SIDE, ImageError, _luminance, decode_image_and_size, ink_map, prepare
+from ml.preprocess import (SCAN_SIDE, ImageError, _luminance, decode_image, decode_image_and_size, ink_map,
+                           prepare)
 from ml.synth_strings import HEIGHT, WIDTH, crop_ink, fit_line, fitted_width, line_ink
 
 STRINGS_DIR = MODEL_DIR / "strings"
@@ -208,6 +210,12 @@ def prepare_line(data):
                  seconds=time.perf_counter() - start, image=image)
 
 
+def mnist_line(digit):
+    """A digit in MNIST form (28, 28) drawn as a line for the CRNN, as the synthetic lines draw MNIST digits."""
+    digit = np.asarray(digit, np.float32).reshape(28, 28)
+    return fit_line(crop_ink(digit)) if digit.max() > 0.1 else np.zeros((HEIGHT, WIDTH), np.float32)
+
+
 def character_boxes(x, characters, line, lag=0.0):
     """Each decoded character's box in the file's pixels, measured on the ink of the model's input.
 
@@ -274,16 +282,15 @@ class StringReader(LiteModel):
         x = np.asarray(x, np.float32)
         return self.run(x.reshape(-1, HEIGHT, x.shape[-1], 1))
 
-    def digit_probabilities(self, x, passes=1):
-        """The CRNN's opinion of digits in MNIST form (N, 28, 28), each read as a line of one digit: per class, its
-        highest probability over the line's columns (mean over the first ``passes`` passes), normalised."""
-        x = np.asarray(x, np.float32).reshape(-1, 28, 28)
-        lines = np.stack([fit_line(crop_ink(a)) if a.max() > 0.1 else np.zeros((HEIGHT, WIDTH), np.float32)
-                          for a in x])
+    def digit_probabilities(self, lines, passes=1):
+        """The CRNN's opinion of single digits, each given as a line (HEIGHT, WIDTH): from the file it came in
+        (prepare_line(...).x) or from its MNIST form (mnist_line). Per class, its highest probability over the line's
+        columns (mean over the first ``passes`` passes), normalised."""
+        lines = np.stack(lines).astype(np.float32)
         width = max(read_width(line) for line in lines)
         lines = lines[:, :, :width]
         p = self.read_arrays(np.concatenate([read(lines) for read in PASSES[:passes]]))
-        q = p.reshape(passes, len(x), width // STRIDE, -1)[..., :BLANK].max(axis=2).mean(axis=0)
+        q = p.reshape(passes, len(lines), width // STRIDE, -1)[..., :BLANK].max(axis=2).mean(axis=0)
         return q / q.sum(axis=1, keepdims=True)
 
     def read(self, images: list[bytes]) -> list["StringReading | ImageError"]:
@@ -467,9 +474,10 @@ def fit_reread(root, model_dir=STRINGS_DIR, split="validation"):
                           "accuracy_by_consult_below": {str(b): a for b, a in by_below.items()}}}
 
 
-def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=1):
-    """How the single-digit engine (ml.inference.Recognizer) asks the CRNN (StringReader.digit_probabilities) beside
-    the digit CNN, chosen on a split's digit crops of ORAND-CAR-A read through the upload path: the weight of the
+def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=len(PASSES)):
+    """How the single-digit engine (ml.inference.Recognizer) asks the CRNN (StringReader.digit_probabilities, on each
+    crop's file read as a line) beside the digit CNN, chosen on a split's digit crops of ORAND-CAR-A read through the
+    upload path: the weight of the
     CRNN's log probabilities, the one in 0, 0.1 ... 1 that reads most crops right (the smallest among equals); then
     the CNN confidence below which it is asked, the lowest in CONSULT_BELOW that reads as many right as asking it
     always (the CRNN costs about three times the CNN, and a sure CNN is seldom wrong)."""
@@ -477,27 +485,38 @@ def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=1):
 
     cnn = Recognizer(digit_dir, ensemble=False)
     crnn = StringReader(Path(digit_dir) / "strings", calibrated=False, reread=False)
-    x, y = [], []
+    x, y, lines = [], [], []
     for crop, digit, _ in orand_crops(root, split=split):
-        digit_x = prepare(crop)
+        buffer = io.BytesIO()
+        crop.save(buffer, format="PNG")  # as ml.evaluate reads the crops
+        digit_x = prepare(decode_image(buffer.getvalue()))
         x.append(np.zeros((28, 28), np.float32) if digit_x is None else digit_x)
         y.append(digit)
+        line = prepare_line(buffer.getvalue())
+        lines.append(mnist_line(x[-1]) if line is None else line.x)
     x, y = np.stack(x), np.array(y)
     p = cnn.read_arrays(x)
-    log_p, log_q = np.log(p + 1e-7), np.log(crnn.digit_probabilities(x, passes) + 1e-7)
-    weights = np.round(np.linspace(0, 1, 11), 1)
-    accuracy = [float(np.mean(((1 - w) * log_p + w * log_q).argmax(axis=1) == y)) for w in weights]
+    log_p, weights = np.log(p + 1e-7), np.round(np.linspace(0, 1, 11), 1)
+
+    def by_weight(q):
+        return [float(np.mean(((1 - w) * log_p + w * np.log(q + 1e-7)).argmax(axis=1) == y)) for w in weights]
+
+    accuracy = by_weight(q := crnn.digit_probabilities(lines, passes))
     best = int(np.argmax(accuracy))
-    mixed = ((1 - weights[best]) * log_p + weights[best] * log_q).argmax(axis=1)
+    mixed = ((1 - weights[best]) * log_p + weights[best] * np.log(q + 1e-7)).argmax(axis=1)
     gated = {below: float(np.mean(np.where(p.max(axis=1) < below, mixed, p.argmax(axis=1)) == y))
              for below in CONSULT_BELOW}
     below = min(b for b, a in gated.items() if a >= accuracy[best])
-    return {"about": f"string_weight: the weight of the CRNN's log probabilities (each digit read as a line of one, "
+    form_accuracy = by_weight(crnn.digit_probabilities([mnist_line(a) for a in x], 1))
+    return {"about": f"string_weight: the weight of the CRNN's log probabilities (each crop's file read as a line, "
                      f"{passes} pass(es)) beside the digit CNN's; consult_below: the CNN's confidence below which the "
-                     f"CRNN is asked; chosen on the {split} split's digit crops of ORAND-CAR-A "
+                     f"CRNN is asked; mnist_form: the same for digits given in MNIST form only, without their file "
+                     f"(drawn as a line, one pass); chosen on the {split} split's digit crops of ORAND-CAR-A "
                      f"(python -m ml.strings --fit-ensemble)",
             "string_model_version": crnn.card["version"], "passes": passes, "string_weight": float(weights[best]),
             "consult_below": below,
+            "mnist_form": {"passes": 1, "string_weight": float(weights[int(np.argmax(form_accuracy))]),
+                           "accuracy_by_weight": dict(zip(map(str, weights), form_accuracy))},
             "fitted_on": {"split": split, "crops": len(y), "cnn_accuracy": float(np.mean(p.argmax(axis=1) == y)),
                           "consulted": float(np.mean(p.max(axis=1) < below)),
                           "accuracy_by_weight": dict(zip(map(str, weights), accuracy)),

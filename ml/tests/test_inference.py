@@ -1,4 +1,5 @@
 """The shipped model and its LiteRT runtime: readings, batching, the CLI, no TensorFlow."""
+import io
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from PIL import Image
 from ml import predict
 from ml.inference import Reading, Recognizer, get_recognizer
 from ml.preprocess import ImageError, prepare
+from ml.strings import mnist_line, prepare_line
 from ml.tests.synth import draw_digit, encode, photo
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,25 +51,51 @@ def test_reads_drawn_strokes(recognizer, digit):
     assert recognizer.read_one(encode(photo(draw_digit(digit)), "JPEG")).digit == digit
 
 
+def overlapped_digits():
+    """Two digits drawn over each other leave the CNN unsure; a clean one does not. MNIST form, (4, 28, 28)."""
+    digit = {d: prepare(Image.open(FIXTURES / f"canvas_{d}.png")) for d in (2, 4, 5, 6, 7, 9)}
+    return np.stack([(digit[4] + digit[9]) / 2, (digit[2] + digit[7]) / 2, np.maximum(digit[5], digit[6]), digit[7]])
+
+
+def mix(p, q, weight):
+    mixed = np.exp((1 - weight) * np.log(p + 1e-7) + weight * np.log(q + 1e-7))
+    return mixed / mixed.sum(axis=1, keepdims=True)
+
+
 def test_the_engine_asks_the_crnn_where_the_cnn_is_unsure(recognizer):
     """Where the CNN is less sure than the card's consult_below, the engine's probabilities are the card's weighted
-    mix of the CNN's and the CRNN's; elsewhere the CNN's own."""
+    mix of the CNN's and the CRNN's; elsewhere the CNN's own. Digits given in MNIST form only are drawn as a line
+    for the CRNN, with that source's own weight."""
     ensemble = recognizer.ensemble
-    assert ensemble["fitted_on"]["split"] == "validation" and 0 < ensemble["string_weight"] < 1
-    cnn = Recognizer(ensemble=False)
-    digit = {d: prepare(Image.open(FIXTURES / f"canvas_{d}.png")) for d in (2, 4, 5, 6, 7, 9)}
-    # Two digits drawn over each other leave the CNN unsure; a clean one does not.
-    x = np.stack([(digit[4] + digit[9]) / 2, (digit[2] + digit[7]) / 2, np.maximum(digit[5], digit[6]), digit[7]])
-    p = cnn.read_arrays(x)
+    assert ensemble["fitted_on"]["split"] == "validation" and 0 < ensemble["mnist_form"]["string_weight"] < 1
+    x = overlapped_digits()
+    p = Recognizer(ensemble=False).read_arrays(x)
     unsure = p.max(axis=1) < ensemble["consult_below"]
     assert 0 < unsure.sum() < len(x)  # both kinds are in the batch
-    q = recognizer.strings.digit_probabilities(x[unsure], ensemble["passes"])
-    w = ensemble["string_weight"]
-    mixed = np.exp((1 - w) * np.log(p[unsure] + 1e-7) + w * np.log(q + 1e-7))
+    form = ensemble["mnist_form"]
+    q = recognizer.strings.digit_probabilities([mnist_line(a) for a in x[unsure]], form["passes"])
     engine = recognizer.read_arrays(x)
-    assert np.allclose(engine[unsure], mixed / mixed.sum(axis=1, keepdims=True), atol=1e-5)
+    assert np.allclose(engine[unsure], mix(p[unsure], q, form["string_weight"]), atol=1e-5)
     assert np.array_equal(engine[~unsure], p[~unsure])
     assert not np.allclose(engine[unsure], p[unsure], atol=1e-3)
+
+
+def test_an_upload_the_cnn_is_unsure_of_is_read_by_the_crnn_from_its_file(recognizer):
+    """From an upload, the CRNN reads the file itself as a line (ml.strings.prepare_line), not the digit's MNIST
+    form, with the card's weight and passes for files."""
+    ensemble = recognizer.ensemble
+    assert 0 < ensemble["string_weight"] < 1 and ensemble["passes"] >= 1
+    files = [encode(Image.fromarray(np.uint8(255 - 255 * a)).resize((280, 280))) for a in overlapped_digits()]
+    x = np.stack([prepare(Image.open(io.BytesIO(data))) for data in files])
+    p = Recognizer(ensemble=False).read_arrays(x)
+    unsure = np.flatnonzero(p.max(axis=1) < ensemble["consult_below"])
+    assert 0 < len(unsure) < len(files)
+    q = recognizer.strings.digit_probabilities([prepare_line(files[i]).x for i in unsure], ensemble["passes"])
+    readings = recognizer.read(files)
+    engine = np.array([reading.probabilities for reading in readings])
+    assert np.allclose(engine[unsure], mix(p[unsure], q, ensemble["string_weight"]), atol=1e-5)
+    form = recognizer.read_arrays(x)  # the same digits without their files: another line, another weight
+    assert not np.allclose(engine[unsure], form[unsure], atol=1e-3)
 
 
 def test_reading_fields(recognizer):

@@ -318,7 +318,7 @@ def test_held_out_cheque_amounts(tmp_path, capsys):
 
 
 def test_held_out_cheque_digits(tmp_path, capsys):
-    """The single-digit engine on the test split's digit crops (real cheque handwriting; 96.77 % measured) and on
+    """The single-digit engine on the test split's digit crops (real cheque handwriting; 97.47 % measured) and on
     MNIST's test set (99.68 %): floors a little under, so that a regression in the models, the way they are combined
     or the preprocessing fails."""
     root = orand_or_skip()
@@ -327,5 +327,5 @@ def test_held_out_cheque_digits(tmp_path, capsys):
     evaluate.main(["--orand", str(root), "--split", "test", "--json", "--png", str(tmp_path / "m.png"),
                    "--mnist", str(mnist)])
     figures = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert figures["orand"]["images"] == 1144 and figures["orand"]["accuracy"] >= 0.963
+    assert figures["orand"]["images"] == 1144 and figures["orand"]["accuracy"] >= 0.97
     assert figures["accuracy"] >= 0.995
