@@ -73,6 +73,14 @@ class LiteModel:
         return np.concatenate(outputs)
 
 
+def log_mix(p, q, weight):
+    """Two models' probabilities of the same classes (last axis) mixed: logs weighted 1 - weight and weight,
+    renormalised."""
+    log = (1 - weight) * np.log(p + 1e-7) + weight * np.log(q + 1e-7)
+    mixed = np.exp(log - log.max(axis=-1, keepdims=True))
+    return mixed / mixed.sum(axis=-1, keepdims=True)
+
+
 class Recognizer(LiteModel):
     """The shipped digit model, with the string reader's opinion where the card's "ensemble" gives it a weight;
     thread-safe.
@@ -117,15 +125,13 @@ class Recognizer(LiteModel):
         for source, (indices, lines) in asked.items():
             if indices:
                 how = self.ensemble if source == "file" else self.ensemble["mnist_form"]
-                weight, q = how["string_weight"], self.strings.digit_probabilities(lines, how["passes"])
-                log = (1 - weight) * np.log(p[indices] + 1e-7) + weight * np.log(q + 1e-7)
-                mixed = np.exp(log - log.max(axis=1, keepdims=True))
-                p[indices] = mixed / mixed.sum(axis=1, keepdims=True)
+                q = self.strings.digit_probabilities(lines, how["passes"])
+                p[indices] = log_mix(p[indices], q, how["string_weight"])
         return p
 
     def read(self, images: list[bytes]) -> list["Reading | ImageError"]:
         """Read many uploads with one model call; a bad file yields its ImageError in place."""
-        prepared, timings, files = [], [], []
+        prepared, timings = [], []
         for data in images:
             start = time.perf_counter()
             try:
@@ -137,10 +143,9 @@ class Recognizer(LiteModel):
                 timings.append(None)
                 continue
             timings.append({"decode": decoded - start, "preprocess": time.perf_counter() - decoded})
-            if isinstance(prepared[-1], np.ndarray):
-                files.append(data)
 
         digits = [item for item in prepared if isinstance(item, np.ndarray)]
+        files = [data for data, item in zip(images, prepared) if isinstance(item, np.ndarray)]
         start = time.perf_counter()
         probabilities = iter(self.read_arrays(np.stack(digits), files) if digits else [])
         infer = (time.perf_counter() - start) / max(len(digits), 1)

@@ -35,7 +35,7 @@ from scipy import ndimage
 
 from ml.ctc import BLANK, greedy_decode
 from ml.data import orand_crops, orand_labels, orand_split
-from ml.inference import MODEL_DIR, LiteModel, ProcessWide, Recognizer
+from ml.inference import MODEL_DIR, LiteModel, ProcessWide, Recognizer, log_mix
 from ml.preprocess import (SCAN_SIDE, ImageError, _luminance, decode_image, decode_image_and_size, ink_map,
                            prepare)
 from ml.synth_strings import HEIGHT, WIDTH, crop_ink, fit_line, fitted_width, line_ink
@@ -361,9 +361,7 @@ class StringReader(LiteModel):
                         crops.append(digit)
         weight = self.reread["digit_weight"]
         for (vote, character), p in zip(asked, self.digit_model.read_arrays(np.stack(crops)) if crops else []):
-            log = (1 - weight) * np.log(character.crnn + 1e-7) + weight * np.log(p + 1e-7)
-            mixed = np.exp(log - log.max())
-            mixed /= mixed.sum()
+            mixed = log_mix(character.crnn, p, weight)
             best = int(mixed.argmax())
             vote["raw"] *= float(mixed[best]) / max(character.confidence, 1e-7)
             character.digit, character.confidence = str(best), float(mixed[best])
