@@ -5,6 +5,7 @@
 import argparse
 import csv
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -69,6 +70,15 @@ def orand_crops(root, margin=2, split=None):
             box = (max(x - margin, 0), max(y - margin, 0),
                    min(x + w + margin, page.width), min(y + h + margin, page.height))
             yield page.crop(box), item["digit"], isolated
+
+
+def orand_uploads(root, split=None):
+    """The digit crops of ORAND-CAR-A (orand_crops) as uploads arrive: ``(PNG bytes, digit)``; training,
+    fitting and evaluation all read them this way."""
+    for crop, digit, _ in orand_crops(root, split=split):
+        buffer = io.BytesIO()
+        crop.save(buffer, format="PNG")
+        yield buffer.getvalue(), digit
 
 
 def orand_split_of(name):

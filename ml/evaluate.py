@@ -23,14 +23,13 @@ writes) with the single-digit engine from its bytes, and prints the accuracy, th
 digit found") and the share confidently wrong (a wrong digit with confidence >= 0.9).
 """
 import argparse
-import io
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from ml.data import load_mnist, orand_crops, orand_split, read_labels
+from ml.data import load_mnist, orand_split, orand_uploads, read_labels
 from ml.inference import MODEL_DIR, Recognizer
 from ml.strings import STRINGS_DIR
 
@@ -88,12 +87,7 @@ def save_png(matrix, path, title):
 
 def read_orand(recognizer, root, split=None):
     """Accuracy of the full upload path on real handwriting; a blank reading counts as wrong."""
-    labels, uploads = [], []
-    for crop, digit, _ in orand_crops(root, split=split):
-        buffer = io.BytesIO()
-        crop.save(buffer, format="PNG")
-        uploads.append(buffer.getvalue())
-        labels.append(digit)
+    uploads, labels = zip(*orand_uploads(root, split=split))
     digits = [reading.digit for reading in recognizer.read(uploads)]
     return {"accuracy": float(np.mean([d == label for d, label in zip(digits, labels)])),
             "images": len(labels), "blank": digits.count(None), "split": split or "all"}

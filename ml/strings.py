@@ -22,7 +22,6 @@ validation split, stored in the model card, maps the raw confidence to a calibra
 decides auto-acceptance.
 """
 import argparse
-import io
 import itertools
 import json
 import time
@@ -34,7 +33,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ml.ctc import BLANK, greedy_decode
-from ml.data import orand_crops, orand_labels, orand_split
+from ml.data import orand_labels, orand_split, orand_uploads
 from ml.inference import MODEL_DIR, LiteModel, ProcessWide, Recognizer, log_mix
 from ml.preprocess import (SCAN_SIDE, ImageError, _luminance, decode_image, decode_image_and_size, ink_map,
                            prepare)
@@ -484,13 +483,11 @@ def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=len(PASSE
     cnn = Recognizer(digit_dir, ensemble=False)
     crnn = StringReader(Path(digit_dir) / "strings", calibrated=False, reread=False)
     x, y, lines = [], [], []
-    for crop, digit, _ in orand_crops(root, split=split):
-        buffer = io.BytesIO()
-        crop.save(buffer, format="PNG")  # as ml.evaluate reads the crops
-        digit_x = prepare(decode_image(buffer.getvalue()))
+    for data, digit in orand_uploads(root, split=split):  # as ml.evaluate reads the crops
+        digit_x = prepare(decode_image(data))
         x.append(np.zeros((28, 28), np.float32) if digit_x is None else digit_x)
         y.append(digit)
-        line = prepare_line(buffer.getvalue())
+        line = prepare_line(data)
         lines.append(mnist_line(x[-1]) if line is None else line.x)
     x, y = np.stack(x), np.array(y)
     p = cnn.read_arrays(x)

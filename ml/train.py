@@ -13,7 +13,6 @@ starts from a trained model (fine-tuning) instead of random weights.
 import argparse
 import datetime
 import hashlib
-import io
 import json
 import math
 import os
@@ -25,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 from tqdm.keras import TqdmCallback
 
-from ml.data import file_sha256, load_mnist, mnist_path, orand_crops
+from ml.data import file_sha256, load_mnist, mnist_path, orand_uploads
 from ml.model import build_model, flops_per_image
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -84,10 +83,8 @@ def orand_digits(root, split):
     from ml.preprocess import decode_image, prepare
 
     xs, ys = [], []
-    for crop, digit, _ in orand_crops(root, split=split):
-        buffer = io.BytesIO()
-        crop.save(buffer, format="PNG")
-        x = prepare(decode_image(buffer.getvalue()))
+    for data, digit in orand_uploads(root, split=split):
+        x = prepare(decode_image(data))
         if x is not None:
             xs.append(x)
             ys.append(int(digit))

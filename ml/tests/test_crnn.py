@@ -1,5 +1,6 @@
 """The CRNN string reader's pieces: the synthetic line generator, the shared normalisation, greedy CTC
 decoding, the model's shape and its LiteRT export. No training and no data files."""
+import io
 import json
 
 import numpy as np
@@ -110,6 +111,24 @@ def test_orand_crops_stay_on_the_page(tmp_path):
     [(crop, digit, isolated)] = list(orand_crops(tmp_path, margin=2))
     assert (digit, isolated, crop.size) == (1, True, (12, 32))
     assert np.asarray(crop)[:, 10:].min() == 200  # the margin that is on the page is paper
+
+
+def test_orand_uploads_are_the_crops_as_png_files(tmp_path):
+    """Training, fitting and evaluation read the crops as uploads arrive: PNG bytes, one split's only."""
+    from ml.data import orand_uploads
+
+    train, test = orand_split("train")[0], orand_split("test")[0]
+    (tmp_path / "images").mkdir()
+    page = np.full((40, 60), 200, np.uint8)
+    page[10:30, 10:20] = 20
+    for name in (train, test):
+        Image.fromarray(page).save(tmp_path / "images" / name, format="PNG")  # lossless, to compare the pixels
+    (tmp_path / "boxes.json").write_text(json.dumps({name: [{"bbox": [8, 8, 14, 24], "digit": d}]
+                                                     for name, d in ((train, 1), (test, 7))}))
+    [(data, digit)] = list(orand_uploads(tmp_path, split="test"))
+    image = Image.open(io.BytesIO(data))
+    assert (digit, image.format, image.size) == (7, "PNG", (18, 28))
+    assert np.array_equal(np.asarray(image), page[6:34, 6:24])
 
 
 def one_hot(classes, p=0.9):
