@@ -36,6 +36,7 @@ from ml.strings import STRINGS_DIR
 ECE_BINS = 10
 CONFIDENT = 0.9  # a wrong answer at or above this confidence is "confidently wrong"
 PHOTO_BATCH = 16
+MISREAD_SHOWN = 25  # misread fields printed by --strings; --json has them all
 
 
 def confusion_matrix(labels, predictions):
@@ -168,13 +169,16 @@ def read_strings(root, split=None, model_dir=None):
     names = orand_split(split) if split else sorted(labels)
     boxes_file = Path(root) / "boxes.json"
     truth_boxes = json.loads(boxes_file.read_text()) if boxes_file.exists() else {}
-    rows, ious = [], []
+    rows, ious, misread = [], [], []
     for name in tqdm(names, desc="fields", unit="field"):
         data = (Path(root) / "images" / name).read_bytes()
         start = time.perf_counter()
         reading = reader.read_one(data)
         seconds = time.perf_counter() - start
         rows.append((labels[name], reading.digits, reading.confidence, reading.auto_accept, seconds))
+        if reading.digits != labels[name]:
+            misread.append({"file": name, "digits": labels[name], "read": reading.digits,
+                            "confidence": reading.confidence, "auto_accept": reading.auto_accept})
         truth = sorted(truth_boxes.get(name, []), key=lambda item: item["bbox"][0])
         if reading.digits == labels[name] == "".join(str(item["digit"]) for item in truth):
             ious += [box_iou(c.box, item["bbox"]) for c, item in zip(reading.characters, truth)]
@@ -193,6 +197,8 @@ def read_strings(root, split=None, model_dir=None):
         "ms_per_field": {"p50": float(np.median(seconds) * 1000), "p90": float(np.percentile(seconds, 90) * 1000)},
         "boxes": {"digits": len(ious), "mean_iou": float(np.mean(ious)),
                   "iou_at_least_half": float(np.mean(np.array(ious) >= 0.5))} if ious else None,
+        # the most confident first: the accepted misreadings are the ones to look at
+        "misread": sorted(misread, key=lambda row: -row["confidence"]),
     }, confidence, correct
 
 
@@ -253,6 +259,13 @@ def print_strings(figures):
         boxes = figures["boxes"]
         print(f"Digit boxes of the fields read right, against boxes.json: mean IoU {boxes['mean_iou']:.2f}, "
               f"{boxes['iou_at_least_half']:.1%} of {boxes['digits']} at IoU >= 0.5")
+    if figures["misread"]:
+        print("Misread, most confident first (file: label -> read, confidence):")
+        for row in figures["misread"][:MISREAD_SHOWN]:
+            print(f"  {row['file']}: {row['digits']} -> {row['read'] or '(none)'}, {row['confidence']:.4f}"
+                  + (" AUTO-ACCEPTED" if row["auto_accept"] else ""))
+        if len(figures["misread"]) > MISREAD_SHOWN:
+            print(f"  ... and {len(figures['misread']) - MISREAD_SHOWN} more (--json lists them all)")
     print(f"Reliability diagram: {figures['pngs'][0]}\nAccepted share vs accuracy: {figures['pngs'][1]}")
 
 
@@ -293,7 +306,7 @@ def main(argv=None):
             card_path = (args.string_model or STRINGS_DIR) / "model_card.json"
             card = json.loads(card_path.read_text())
             card.setdefault("evaluation", {})[f"{args.strings.name} {args.split or 'all'}"] = {
-                k: v for k, v in figures.items() if k != "pngs"}
+                k: v for k, v in figures.items() if k not in ("pngs", "misread")}
             card_path.write_text(json.dumps(card, indent=1) + "\n")
         if args.json:
             print(json.dumps(figures))

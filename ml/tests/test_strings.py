@@ -313,6 +313,10 @@ def test_held_out_cheque_amounts(tmp_path, capsys):
     assert figures["auto_accepted"] >= 0.55 and figures["auto_accepted_accuracy"] >= 0.98
     assert figures["ece"] <= 0.03 and 0 < figures["ece_if_calibrated"]["mean"] < figures["ece_if_calibrated"]["p90"]
     assert figures["boxes"]["digits"] > 900 and figures["boxes"]["iou_at_least_half"] >= 0.9
+    misread = figures["misread"]  # every wrong field, the most confident first
+    assert len(misread) == round((1 - figures["exact_accuracy"]) * figures["fields"])
+    assert all(row["read"] != row["digits"] for row in misread)
+    assert [row["confidence"] for row in misread] == sorted((row["confidence"] for row in misread), reverse=True)
     assert all((tmp_path / name).stat().st_size > 0 for name in ("strings_reliability.png",
                                                                "strings_accepted_share.png"))
 
