@@ -69,7 +69,7 @@ class RequestTooLarge(exceptions.APIException):
 
 
 def log_unavailable(exc):
-    logger.warning("Answering 503: %s: %s", type(exc).__name__, exc, exc_info=True)
+    logger.warning("Answering 503: %s: %s", type(exc).__name__, exc, exc_info=exc)  # its own traceback, wherever called
 
 
 def _as_api_exception(exc):
