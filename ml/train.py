@@ -21,7 +21,6 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 from tqdm.keras import TqdmCallback
 
 from ml.data import file_sha256, load_mnist, mnist_path, orand_uploads
@@ -38,6 +37,8 @@ def augment(x, y):
     Real drawings and scans differ from MNIST mostly in slant, size, position and pen
     width; the preprocessing normalises size and position only approximately.
     """
+    import tensorflow as tf
+
     b = tf.shape(x)[0]
     # Stroke width: dilate (max filter) or erode (min filter) about a third of the images.
     pick = tf.random.uniform((b, 1, 1, 1))
@@ -68,6 +69,8 @@ def augment(x, y):
 
 
 def make_dataset(x, y, batch_size, seed):
+    import tensorflow as tf
+
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
     ds = ds.batch(batch_size, drop_remainder=True)
     return ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
@@ -92,6 +95,8 @@ def orand_digits(root, split):
 
 
 def export_tflite(model, path):
+    import tensorflow as tf
+
     path.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 
 
@@ -122,6 +127,8 @@ def main(argv=None):
         args.batch_size, args.width = args.batch_size or 32, args.width or 24
         args.lr, args.out = args.lr or 2e-3, args.out or CRNN_DIR
         return train(args)
+    import tensorflow as tf  # the digit CNN's augmentation and input pipeline are TensorFlow's
+
     args.batch_size, args.width = args.batch_size or 128, args.width or 40
     args.lr, args.out = args.lr or 3e-3, args.out or MODELS_DIR
 

@@ -143,14 +143,18 @@ def export_tflite(model, path):
 
 
 def train(args):
+    """Train with whichever Keras backend is set (KERAS_BACKEND): TensorFlow here, JAX or PyTorch on a GPU machine
+    that has no TensorFlow; the LiteRT export needs TensorFlow and runs where it is."""
+    import importlib.util
+
     import keras
-    import tensorflow as tf
     from tqdm.keras import TqdmCallback
 
     from ml.data import file_sha256, load_mnist, mnist_path
     from ml.model import build_crnn, flops_per_image
 
     keras.utils.set_random_seed(args.seed)
+    backend = keras.backend.backend()
     args.real_share = REAL_SHARE if args.real_share is None else args.real_share
     (x_mnist, y_mnist), _ = load_mnist(args.mnist)
     crops = orand_train_crops(args.orand) if args.orand else None
@@ -165,10 +169,8 @@ def train(args):
     x_val = np.stack([normalise_line(i) for i in val_images])[..., None]
 
     synth = LineSynth(x_mnist, y_mnist, crops, seed=args.seed)
-    dataset = tf.data.Dataset.from_generator(
-        lambda: batches(synth, real, args.batch_size, args.seed, args.real_share, args.workers),
-        output_signature=(tf.TensorSpec((args.batch_size, HEIGHT, WIDTH, 1), tf.float32),
-                          tf.TensorSpec((args.batch_size, MAX_DIGITS), tf.int32))).prefetch(4)
+    # A plain generator, which every backend takes (TensorFlow's wraps it in a prefetching tf.data pipeline).
+    dataset = batches(synth, real, args.batch_size, args.seed, args.real_share, args.workers)
 
     # --init fine-tunes a trained reader (its width wins); it is kept only where validation improves on it.
     model = keras.models.load_model(args.init, compile=False) if args.init else build_crnn(HEIGHT, WIDTH, args.width)
@@ -199,7 +201,8 @@ def train(args):
                      "schedule": "1 epoch warm-up + cosine decay, Adam, clipnorm 5", "seed": args.seed,
                      "batches": "batch i drawn from its own stream, seeded (seed, i) (until 2026-12-06: one stream)",
                      "init": str(args.init) if args.init else None,
-                     "tensorflow": tf.__version__, "keras": keras.__version__},
+                     "backend": f"{backend} {importlib.import_module(backend).__version__}",
+                     "keras": keras.__version__},
     }
     start = time.time()
 
@@ -224,10 +227,13 @@ def train(args):
                 card["validation_exact_accuracy"] = accuracy
                 (args.out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
 
-    model.fit(dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, verbose=0,
+    model.fit(dataset, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, shuffle=False, verbose=0,
               callbacks=[keep := KeepBest(), TqdmCallback(verbose=1)])
     if "best_epoch" not in card["training"]:  # set where a checkpoint is saved
         print(f"no epoch beat the initial model ({keep.best:.2%} on validation): nothing written")
+        return
+    if importlib.util.find_spec("tensorflow") is None:
+        print(f"no TensorFlow here for the LiteRT export: where it is, python -m ml.train_strings --export {args.out}")
         return
     export(args.out)
 

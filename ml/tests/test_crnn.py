@@ -1,7 +1,11 @@
 """The CRNN string reader's pieces: the synthetic line generator, the shared normalisation, greedy CTC
-decoding, the model's shape and its LiteRT export. No training and no data files."""
+decoding, the model's shape and its LiteRT export, two training runs of a few batches. No data files."""
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -222,3 +226,30 @@ def test_batches_are_the_same_whichever_process_makes_them():
         assert x.shape == (4, HEIGHT, WIDTH, 1) and np.array_equal(x, x2) and np.array_equal(y, y2)
     assert not np.array_equal(made[0][0][0], made[1][0][0])  # and batch to batch they differ
     pooled.close()
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_training_runs_on_the_backend_a_machine_has(tmp_path, backend):
+    """python -m ml.train --strings trains with whichever Keras backend is set: TensorFlow here, JAX (or PyTorch) on a
+    GPU machine, which has no TensorFlow (blocked here for that run). A short run writes a checkpoint and a card; the
+    LiteRT export, which needs TensorFlow, is left to where it is, and reads the JAX-trained checkpoint."""
+    images, labels = box_digits()
+    np.savez(tmp_path / "mnist.npz", x_train=images, y_train=labels, x_test=images, y_test=labels)
+    out = tmp_path / "crnn"
+    run = ("import runpy, sys\n"
+           + ("sys.modules['tensorflow'] = None  # as on the GPU machine\n" if backend != "tensorflow" else "")
+           + f"sys.argv = ['ml.train', '--strings', '--mnist', {str(tmp_path / 'mnist.npz')!r}, '--epochs', '2', "
+             f"'--steps-per-epoch', '2', '--batch-size', '4', '--width', '4', '--workers', '0', '--out', {str(out)!r}]\n"
+             "runpy.run_module('ml.train', run_name='__main__')\n")
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", run], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["training"]["backend"].split()[0] == backend and card["training"]["best_epoch"] in (1, 2)
+    assert ((out / "crnn.tflite").exists()) == (backend == "tensorflow")
+    if backend != "tensorflow":
+        assert "no TensorFlow here for the LiteRT export" in done.stdout
+        from ml.train_strings import export
+
+        export(out)  # here, where TensorFlow is
+        assert json.loads((out / "model_card.json").read_text())["version"].startswith("0.1+")
