@@ -478,8 +478,6 @@ def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=len(PASSE
     CRNN's log probabilities, the one in 0, 0.1 ... 1 that reads most crops right (the smallest among equals); then
     the CNN confidence below which it is asked, the lowest in CONSULT_BELOW that reads as many right as asking it
     always (the CRNN costs about three times the CNN, and a sure CNN is seldom wrong)."""
-    from ml.inference import Recognizer
-
     cnn = Recognizer(digit_dir, ensemble=False)
     crnn = StringReader(Path(digit_dir) / "strings", calibrated=False, reread=False)
     x, y, lines = [], [], []
@@ -491,14 +489,14 @@ def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=len(PASSE
         lines.append(mnist_line(x[-1]) if line is None else line.x)
     x, y = np.stack(x), np.array(y)
     p = cnn.read_arrays(x)
-    log_p, weights = np.log(p + 1e-7), np.round(np.linspace(0, 1, 11), 1)
+    weights = np.round(np.linspace(0, 1, 11), 1)
 
-    def by_weight(q):
-        return [float(np.mean(((1 - w) * log_p + w * np.log(q + 1e-7)).argmax(axis=1) == y)) for w in weights]
+    def by_weight(q):  # the engine's mix (log_mix) at each weight
+        return [float(np.mean(log_mix(p, q, w).argmax(axis=1) == y)) for w in weights]
 
     accuracy = by_weight(q := crnn.digit_probabilities(lines, passes))
     best = int(np.argmax(accuracy))
-    mixed = ((1 - weights[best]) * log_p + weights[best] * np.log(q + 1e-7)).argmax(axis=1)
+    mixed = log_mix(p, q, weights[best]).argmax(axis=1)
     gated = {below: float(np.mean(np.where(p.max(axis=1) < below, mixed, p.argmax(axis=1)) == y))
              for below in CONSULT_BELOW}
     below = min(b for b, a in gated.items() if a >= accuracy[best])
