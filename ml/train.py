@@ -94,6 +94,13 @@ def orand_digits(root, split):
     return np.stack(xs)[..., None], np.array(ys, np.uint8)
 
 
+def mnist_train_split(x, y, validation):
+    """MNIST train less its last `validation` images, and those images: the fixed split on which MNIST-side
+    choices are made (MNIST test stays unseen). Returns x_train, y_train, (x_val, y_val)."""
+    cut = len(x) - validation
+    return x[:cut], y[:cut], (x[cut:], y[cut:])
+
+
 def export_tflite(model, path):
     import tensorflow as tf
 
@@ -119,6 +126,9 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, help="peak learning rate; default 3e-3 (digits), 2e-3")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--limit", type=int, help="train on the first N images only (smoke runs)")
+    parser.add_argument("--mnist-validation", type=int, default=0, metavar="N",
+                        help="hold out the last N images of MNIST train as a validation split, watched instead of "
+                        "MNIST test (for choosing what is tried on MNIST without looking at its test set)")
     parser.add_argument("--out", type=Path, help=f"default {MODELS_DIR} (digits), {CRNN_DIR} (--strings)")
     args = parser.parse_args(argv)
     if args.strings:
@@ -134,9 +144,12 @@ def main(argv=None):
 
     keras.utils.set_random_seed(args.seed)
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)
+    x_train, y_train, (x_val, y_val) = mnist_train_split(x_train, y_train, args.mnist_validation)
+    if not args.mnist_validation:
+        x_val, y_val = x_test, y_test  # without a validation split MNIST test is watched (never chosen on)
     x_train, y_train = to_input(x_train[: args.limit]), y_train[: args.limit]
-    x_test = to_input(x_test)
-    watched = [(x_test, y_test)]
+    x_test, x_val = to_input(x_test), to_input(x_val)
+    watched = [(x_val, y_val)]
     if args.orand:
         x_real, y_real = orand_digits(args.orand, "train")
         x_train = np.concatenate([x_train, np.repeat(x_real, ORAND_REPEAT, axis=0)])
@@ -166,7 +179,7 @@ def main(argv=None):
                 print(f"epoch {epoch + 1}: ORAND validation crops {accuracy:.2%}", flush=True)
 
     model.fit(make_dataset(x_train, y_train, args.batch_size, args.seed), epochs=args.epochs,
-              validation_data=(x_test, y_test), validation_batch_size=1000,
+              validation_data=watched[0], validation_batch_size=1000,
               verbose=0, callbacks=[TqdmCallback(verbose=1), Watch()])
     training_time = time.time() - start
 
@@ -174,9 +187,12 @@ def main(argv=None):
     accuracy = float((probabilities.argmax(1) == y_test).mean())
     print(f"test accuracy {accuracy:.4%}, training time {training_time / 60:.1f} min")
     real = {}
+    if args.mnist_validation:
+        x, y = watched[0]
+        real["mnist_validation_accuracy"] = float((model.predict(x, verbose=0).argmax(1) == y).mean())
     if args.orand:
         x, y = watched[1]
-        real = {"orand_validation_crops_accuracy": float((model.predict(x, verbose=0).argmax(1) == y).mean())}
+        real["orand_validation_crops_accuracy"] = float((model.predict(x, verbose=0).argmax(1) == y).mean())
 
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / "digits.keras")
@@ -191,6 +207,8 @@ def main(argv=None):
         "data": {"name": "MNIST", "file": data_file.name if data_file else "keras.datasets.mnist",
                  "sha256": file_sha256(data_file) if data_file else None,
                  "train_images": len(x_train), "test_images": len(x_test),
+                 **({"mnist_validation": f"the last {args.mnist_validation} images of MNIST train, held out"}
+                    if args.mnist_validation else {}),
                  **({"orand": f"ORAND-CAR-A train-split digit crops x{ORAND_REPEAT} (ml/splits/orand-car-a.json)"}
                     if args.orand else {})},
         "architecture": "VGG-style CNN: conv 3x3 (w, w) pool (2w, 2w) pool 4w, BatchNorm+ReLU, GAP, dropout, dense 10",

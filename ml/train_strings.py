@@ -10,6 +10,7 @@ Run through ml.train (--strings); it writes to ml/models/strings/ unless --out s
 """
 import argparse
 import collections
+import concurrent.futures
 import datetime
 import hashlib
 import itertools
@@ -95,6 +96,9 @@ def _worker_batch(index):
     return make_batch(synth, real, batch_size, seed, index, real_share)
 
 
+BATCH_TIMEOUT = 300  # seconds a drawing process may take for one batch (about 0.2 s for 128 lines): past it, fail
+
+
 def batches(synth, real, batch_size, seed, real_share=REAL_SHARE, workers=0):
     """Endless batches 0, 1, 2 ... made here or, with ``workers``, by that many processes, a few batches ahead:
     one core draws about 600 lines/s, which would leave a GPU waiting. The batches are the same either way."""
@@ -102,12 +106,22 @@ def batches(synth, real, batch_size, seed, real_share=REAL_SHARE, workers=0):
         for index in itertools.count():
             yield make_batch(synth, real, batch_size, seed, index, real_share)
     # spawn, not fork: this process runs TensorFlow's threads, and a forked child may inherit their held locks.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, _start_worker, (synth, real, batch_size, seed, real_share)) as pool:
-        ahead = collections.deque(pool.apply_async(_worker_batch, (i,)) for i in range(2 * workers))
+    # An executor, not multiprocessing.Pool: a drawing process that dies breaks its futures at once (Pool would wait
+    # for ever on its lost task, and its terminate() can hang on the queue lock the dead process held).
+    pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _start_worker,
+                                                  (synth, real, batch_size, seed, real_share))
+    try:
+        ahead = collections.deque(pool.submit(_worker_batch, i) for i in range(2 * workers))
         for index in itertools.count(len(ahead)):
-            yield ahead.popleft().get()
-            ahead.append(pool.apply_async(_worker_batch, (index,)))
+            try:
+                batch = ahead.popleft().result(timeout=BATCH_TIMEOUT)
+            except (concurrent.futures.TimeoutError, concurrent.futures.BrokenExecutor) as exc:
+                raise RuntimeError(f"no batch from the {workers} drawing processes ({exc or 'timed out'}); "
+                                   "--workers 0 draws them in the training process") from exc
+            ahead.append(pool.submit(_worker_batch, index))
+            yield batch
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def ctc_loss(y_true, y_pred):

@@ -228,6 +228,26 @@ def test_batches_are_the_same_whichever_process_makes_them():
     pooled.close()
 
 
+def test_a_drawing_process_that_dies_fails_the_run_with_a_clear_error():
+    """A drawing process killed (say, out of memory) ends the run with a message saying what happened and what to do,
+    instead of leaving the training waiting for a batch that never comes; no process is left behind."""
+    import multiprocessing
+    import os
+    import signal
+
+    from ml.train_strings import batches
+
+    before = set(multiprocessing.active_children())
+    pooled = batches(LineSynth(*box_digits(), seed=1), ([], []), 4, seed=5, real_share=0.0, workers=1)
+    next(pooled)
+    for child in set(multiprocessing.active_children()) - before:
+        os.kill(child.pid, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="drawing processes .*--workers 0"):
+        for _ in range(10):
+            next(pooled)
+    assert set(multiprocessing.active_children()) <= before
+
+
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_training_runs_on_the_backend_a_machine_has(tmp_path, backend):
     """python -m ml.train --strings trains with whichever Keras backend is set: TensorFlow here, JAX (or PyTorch) on a
