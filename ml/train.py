@@ -169,8 +169,8 @@ def main(argv=None):
 
     start = time.time()
     class Watch(keras.callbacks.Callback):
-        """Print the ORAND validation accuracy after each epoch; the MNIST test set is only watched, never
-        used to choose weights or stop early."""
+        """Print the ORAND validation accuracy after each epoch. Keras's val_ figures are the MNIST validation split
+        (MNIST test without one): only watched, never used to choose weights or stop early."""
 
         def on_epoch_end(self, epoch, logs=None):
             if len(watched) > 1:
