@@ -120,8 +120,16 @@ def batches(synth, real, batch_size, seed, real_share=REAL_SHARE, workers=0):
                                    "--workers 0 draws them in the training process") from exc
             ahead.append(pool.submit(_worker_batch, index))
             yield batch
-    finally:
+    except GeneratorExit:  # closed by its reader: let the batches in flight land
         pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    except BaseException:
+        # A process that hangs would never end, and shutdown would wait on it: end them all (Python 3.14 has
+        # terminate_workers(); until then the executor's own table of them).
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
 
 
 def ctc_loss(y_true, y_pred):

@@ -2,9 +2,12 @@
 decoding, the model's shape and its LiteRT export, two training runs of a few batches. No data files."""
 import io
 import json
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -231,10 +234,6 @@ def test_batches_are_the_same_whichever_process_makes_them():
 def test_a_drawing_process_that_dies_fails_the_run_with_a_clear_error():
     """A drawing process killed (say, out of memory) ends the run with a message saying what happened and what to do,
     instead of leaving the training waiting for a batch that never comes; no process is left behind."""
-    import multiprocessing
-    import os
-    import signal
-
     from ml.train_strings import batches
 
     before = set(multiprocessing.active_children())
@@ -245,6 +244,28 @@ def test_a_drawing_process_that_dies_fails_the_run_with_a_clear_error():
     with pytest.raises(RuntimeError, match="drawing processes .*--workers 0"):
         for _ in range(10):
             next(pooled)
+    assert set(multiprocessing.active_children()) <= before
+
+
+def test_a_drawing_process_that_hangs_fails_the_run_after_the_bound(monkeypatch):
+    """A drawing process that stops answering ends the run once a batch has waited BATCH_TIMEOUT, and is ended
+    with it, rather than the run (or its shutdown) waiting on it for ever."""
+    import ml.train_strings
+    from ml.train_strings import batches
+
+    monkeypatch.setattr(ml.train_strings, "BATCH_TIMEOUT", 2)
+    before = set(multiprocessing.active_children())
+    pooled = batches(LineSynth(*box_digits(), seed=1), ([], []), 4, seed=5, real_share=0.0, workers=1)
+    next(pooled)
+    for child in set(multiprocessing.active_children()) - before:
+        os.kill(child.pid, signal.SIGSTOP)
+    with pytest.raises(RuntimeError, match="drawing processes .*--workers 0"):
+        for _ in range(10):
+            next(pooled)
+    for _ in range(50):  # killed processes are reaped by the executor's thread
+        if set(multiprocessing.active_children()) <= before:
+            break
+        time.sleep(0.1)
     assert set(multiprocessing.active_children()) <= before
 
 
