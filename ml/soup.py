@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ml.data import load_mnist
-from ml.train import export_tflite, mnist_train_split, orand_digits, to_input
+from ml.train import accuracy, export_tflite, mnist_train_split, orand_digits, to_input
 
 WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
 
@@ -31,10 +31,6 @@ def mix(base, fine_tuned, weight):
     model = keras.models.clone_model(fine_tuned)
     model.set_weights([(1 - weight) * b + weight * f for b, f in zip(base.get_weights(), fine_tuned.get_weights())])
     return model
-
-
-def accuracy(model, x, y):
-    return float((model.predict(x, batch_size=1000, verbose=0).argmax(1) == y).mean())
 
 
 def fit(base, fine_tuned, validation_sets):

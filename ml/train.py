@@ -94,6 +94,10 @@ def orand_digits(root, split):
     return np.stack(xs)[..., None], np.array(ys, np.uint8)
 
 
+def accuracy(model, x, y):
+    return float((model.predict(x, batch_size=1000, verbose=0).argmax(1) == y).mean())
+
+
 def mnist_train_split(x, y, validation):
     """MNIST train less its last `validation` images, and those images: the fixed split on which MNIST-side
     choices are made (MNIST test stays unseen). Returns x_train, y_train, (x_val, y_val)."""
@@ -175,24 +179,20 @@ def main(argv=None):
         def on_epoch_end(self, epoch, logs=None):
             if len(watched) > 1:
                 x, y = watched[1]
-                accuracy = float((self.model.predict(x, batch_size=1000, verbose=0).argmax(1) == y).mean())
-                print(f"epoch {epoch + 1}: ORAND validation crops {accuracy:.2%}", flush=True)
+                print(f"epoch {epoch + 1}: ORAND validation crops {accuracy(self.model, x, y):.2%}", flush=True)
 
     model.fit(make_dataset(x_train, y_train, args.batch_size, args.seed), epochs=args.epochs,
               validation_data=watched[0], validation_batch_size=1000,
               verbose=0, callbacks=[TqdmCallback(verbose=1), Watch()])
     training_time = time.time() - start
 
-    probabilities = model.predict(x_test, batch_size=1000, verbose=0)
-    accuracy = float((probabilities.argmax(1) == y_test).mean())
-    print(f"test accuracy {accuracy:.4%}, training time {training_time / 60:.1f} min")
+    test_accuracy = accuracy(model, x_test, y_test)
+    print(f"test accuracy {test_accuracy:.4%}, training time {training_time / 60:.1f} min")
     real = {}
     if args.mnist_validation:
-        x, y = watched[0]
-        real["mnist_validation_accuracy"] = float((model.predict(x, verbose=0).argmax(1) == y).mean())
+        real["mnist_validation_accuracy"] = accuracy(model, *watched[0])
     if args.orand:
-        x, y = watched[1]
-        real["orand_validation_crops_accuracy"] = float((model.predict(x, verbose=0).argmax(1) == y).mean())
+        real["orand_validation_crops_accuracy"] = accuracy(model, *watched[1])
 
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / "digits.keras")
@@ -222,7 +222,7 @@ def main(argv=None):
                      "training_time_s": round(training_time, 1),
                      **({"init": f"fine-tuned from {args.init}"} if args.init else {}),
                      "tensorflow": tf.__version__, "keras": keras.__version__},
-        "test_accuracy": accuracy, **real,
+        "test_accuracy": test_accuracy, **real,
     }
     (args.out / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
     print(f"wrote {args.out}/digits.keras, digits.tflite, model_card.json (version {card['version']})")
