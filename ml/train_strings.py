@@ -126,9 +126,12 @@ def batches(synth, real, batch_size, seed, real_share=REAL_SHARE, workers=0):
     except BaseException:
         # A process that hangs would never end, and shutdown would wait on it: end them all (Python 3.14 has
         # terminate_workers(); until then the executor's own table of them).
-        for process in list((pool._processes or {}).values()):
+        processes = list((pool._processes or {}).values())
+        for process in processes:
             process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # killed, so this is short; the caller sees none of them running
+            process.join(BATCH_TIMEOUT)
         raise
 
 
