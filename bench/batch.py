@@ -5,7 +5,7 @@
 It starts the production stack as bench.run does (gunicorn, Celery worker(s), the sweeper, Redis at
 REDIS_URL or an embedded one, a fresh SQLite database under var/bench/ unless DATABASE_URL is set) and
 makes one bank official with an API token. The amounts are drawn by ml.synth_strings.LineSynth from the
-MNIST **test** digits (never trained on) of --mnist, else $DIGITS_MNIST, else ../shared/data/mnist.npz.
+MNIST **test** digits (never trained on) of --mnist, else $MNIST_PATH, else ../shared/data/mnist.npz.
 
 1. A warm-up batch of 16 amounts is read first, so that what each process does once is not measured.
 2. The --count amounts go to POST /api/v1/batches/ as one zip (kind amount); the time to the last item runs
@@ -27,14 +27,12 @@ import time
 import urllib.request
 import zipfile
 from datetime import datetime, timezone
-from pathlib import Path
 
 from urllib3 import encode_multipart_formdata
 
 from bench.run import add_stack_arguments, memory, production_stack, shell
-from digitsite.stack import BASE_DIR, say
+from digitsite.stack import say
 
-DEFAULT_MNIST = BASE_DIR.parent / "shared" / "data" / "mnist.npz"
 OFFICIAL_EMAIL = "batch-bench@digits.local"
 WARM_UP_COUNT = 16
 GOAL_ITEMS_PER_S = 100
@@ -60,15 +58,6 @@ times = Prediction.objects.filter(batch_item__batch_id="{batch}").aggregate(
     created=Min("created_at"), first=Min("finished_at"), last=Max("finished_at"))
 print(json.dumps({{name: value.isoformat() for name, value in times.items()}}))
 """
-
-
-def mnist_file(path=None):
-    """The MNIST .npz to draw from, or SystemExit saying where it was looked for."""
-    path = Path(path or os.environ.get("DIGITS_MNIST") or DEFAULT_MNIST)
-    if not path.is_file():
-        raise SystemExit(f"MNIST not found at {path}: pass --mnist PATH or set DIGITS_MNIST to a "
-                         "Keras-layout mnist.npz (x_train, y_train, x_test, y_test).")
-    return path
 
 
 def amounts(images, labels, count, seed=0):
@@ -256,7 +245,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.batch", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mnist",
-                        help=f"Keras-layout mnist.npz (default $DIGITS_MNIST, else {DEFAULT_MNIST})")
+                        help="Keras-layout mnist.npz (default $MNIST_PATH, else ../shared/data/mnist.npz)")
     parser.add_argument("--count", type=int, default=1000, help="amounts in the measured batch")
     parser.add_argument("--export-count", type=int, default=2000, help="items in the exported batch")
     parser.add_argument("--seed", type=int, default=0)
@@ -266,7 +255,7 @@ def main(argv=None):
 
     from ml.data import load_mnist
 
-    _, (images, labels) = load_mnist(mnist_file(args.mnist))
+    _, (images, labels) = load_mnist(args.mnist)
     say(f"Drawing {args.count:,} amounts")
     files = list(amounts(images, labels, args.count, args.seed))
     warm_up = list(amounts(images, labels, WARM_UP_COUNT, args.seed + 1))

@@ -1,4 +1,4 @@
-"""MNIST loading (a local Keras-layout ``.npz`` file, or the Keras download) and ORAND-CAR-A's fixed split.
+"""MNIST loading (a local Keras-layout ``.npz`` file; nothing is downloaded) and ORAND-CAR-A's fixed split.
 
     python -m ml.data --write-orand-split ../shared/data/orand-car-a   # rewrites ml/splits/orand-car-a.json
 """
@@ -13,28 +13,24 @@ from pathlib import Path
 import numpy as np
 
 SPLITS = Path(__file__).resolve().parent / "splits"
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"  # ../shared beside the repository
 # Per cent of files in each split, by a hash of the file name: independent of file order, and a file never moves.
 ORAND_SPLIT = {"test": 25, "validation": 20, "train": 55}
 
 
 def mnist_path(path=None):
-    """The local MNIST file to use: the argument, else ``$MNIST_PATH``, else None."""
-    path = path or os.environ.get("MNIST_PATH")
-    return Path(path) if path else None
+    """The MNIST file to read: the argument, else ``$MNIST_PATH``, else ../shared/data/mnist.npz beside the
+    repository. Nothing is downloaded (no command may fetch data): SystemExit saying where it looked."""
+    path = Path(path or os.environ.get("MNIST_PATH") or SHARED_MNIST)
+    if not path.is_file():
+        raise SystemExit(f"MNIST not found at {path}: pass --mnist PATH or set MNIST_PATH to a "
+                         "Keras-layout mnist.npz (x_train, y_train, x_test, y_test).")
+    return path
 
 
 def load_mnist(path=None):
-    """Return ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays (N, 28, 28) and (N,).
-
-    Without a local file this falls back to ``keras.datasets.mnist``, which
-    downloads the data set once and imports TensorFlow.
-    """
-    path = mnist_path(path)
-    if path is None:
-        from keras.datasets import mnist
-
-        return mnist.load_data()
-    with np.load(path) as data:
+    """Return ``(x_train, y_train), (x_test, y_test)`` as uint8 arrays (N, 28, 28) and (N,)."""
+    with np.load(mnist_path(path)) as data:
         return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 
 

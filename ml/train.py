@@ -113,7 +113,7 @@ def export_tflite(model, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist", help="MNIST .npz (Keras layout); default $MNIST_PATH or download")
+    parser.add_argument("--mnist", help="MNIST .npz (Keras layout); default $MNIST_PATH, else ../shared/data/mnist.npz")
     parser.add_argument("--strings", action="store_true", help="train the CRNN string reader (CTC)")
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory: its train split is trained on, "
                         "its validation split watched")
@@ -204,8 +204,7 @@ def main(argv=None):
         "version": f"1.0+{tflite_hash[:8]}",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "files": {"keras": "digits.keras", "tflite": "digits.tflite", "tflite_sha256": tflite_hash},
-        "data": {"name": "MNIST", "file": data_file.name if data_file else "keras.datasets.mnist",
-                 "sha256": file_sha256(data_file) if data_file else None,
+        "data": {"name": "MNIST", "file": data_file.name, "sha256": file_sha256(data_file),
                  "train_images": len(x_train), "test_images": len(x_test),
                  **({"mnist_validation": f"the last {args.mnist_validation} images of MNIST train, held out"}
                     if args.mnist_validation else {}),

@@ -211,7 +211,7 @@ def train(args):
         "files": {"keras": "crnn.keras", "tflite": "crnn.tflite"},
         "data": {"synthetic": "ml.synth_strings.LineSynth: MNIST train digits"
                               + (" + ORAND-CAR-A train-split isolated digit crops" if crops else ""),
-                 "mnist_sha256": file_sha256(data_file) if data_file else None,
+                 "mnist_sha256": file_sha256(data_file),
                  "orand_crops": len(crops or []),
                  "real_lines": f"ORAND-CAR-A train split ({len(real[1])} lines, {args.real_share:.0%} of each batch)"
                                if real else None,

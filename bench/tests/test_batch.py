@@ -31,12 +31,19 @@ def fake_mnist(tmp_path):
 
 
 def test_a_missing_mnist_says_where_it_looked_and_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.delenv("DIGITS_MNIST", raising=False)
+    """Every command that reads MNIST looks at --mnist, then $MNIST_PATH, then ../shared, and downloads nothing."""
+    from ml import data
+
+    monkeypatch.delenv("MNIST_PATH", raising=False)
     with pytest.raises(SystemExit, match=f"MNIST not found at {tmp_path / 'none.npz'}: pass --mnist PATH"):
-        batch.mnist_file(tmp_path / "none.npz")
-    monkeypatch.setenv("DIGITS_MNIST", str(tmp_path / "env.npz"))
+        data.load_mnist(tmp_path / "none.npz")
+    monkeypatch.setenv("MNIST_PATH", str(tmp_path / "env.npz"))
     with pytest.raises(SystemExit, match="env.npz"):
-        batch.mnist_file()
+        batch.main(["--count", "1"])
+    monkeypatch.delenv("MNIST_PATH")
+    monkeypatch.setattr(data, "SHARED_MNIST", tmp_path / "shared.npz")
+    with pytest.raises(SystemExit, match="shared.npz"):
+        data.load_mnist()
 
 
 def test_five_amounts_make_a_zip_of_readable_pngs_the_same_for_a_seed(fake_mnist):
