@@ -234,31 +234,28 @@ def test_batches_are_the_same_whichever_process_makes_them():
 def test_a_drawing_process_that_dies_fails_the_run_with_a_clear_error():
     """A drawing process killed (say, out of memory) ends the run with a message saying what happened and what to do,
     instead of leaving the training waiting for a batch that never comes; no process is left behind."""
-    from ml.train_strings import batches
-
-    before = set(multiprocessing.active_children())
-    pooled = batches(LineSynth(*box_digits(), seed=1), ([], []), 4, seed=5, real_share=0.0, workers=1)
-    next(pooled)
-    for child in set(multiprocessing.active_children()) - before:
-        os.kill(child.pid, signal.SIGKILL)
-    with pytest.raises(RuntimeError, match="drawing processes .*--workers 0"):
-        for _ in range(10):
-            next(pooled)
-    assert_none_left(before)
+    fail_the_drawing_process(signal.SIGKILL)
 
 
 def test_a_drawing_process_that_hangs_fails_the_run_after_the_bound(monkeypatch):
     """A drawing process that stops answering ends the run once a batch has waited BATCH_TIMEOUT, and is ended
     with it, rather than the run (or its shutdown) waiting on it for ever."""
     import ml.train_strings
-    from ml.train_strings import batches
 
     monkeypatch.setattr(ml.train_strings, "BATCH_TIMEOUT", 2)
+    fail_the_drawing_process(signal.SIGSTOP)
+
+
+def fail_the_drawing_process(signum):
+    """Send `signum` to the one drawing process of a run after its first batch: the run fails with the message that
+    names --workers 0, and no drawing process is left."""
+    from ml.train_strings import batches
+
     before = set(multiprocessing.active_children())
     pooled = batches(LineSynth(*box_digits(), seed=1), ([], []), 4, seed=5, real_share=0.0, workers=1)
     next(pooled)
     for child in set(multiprocessing.active_children()) - before:
-        os.kill(child.pid, signal.SIGSTOP)
+        os.kill(child.pid, signum)
     with pytest.raises(RuntimeError, match="drawing processes .*--workers 0"):
         for _ in range(10):
             next(pooled)
