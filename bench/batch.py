@@ -242,18 +242,17 @@ def report(args, started, database, first, scores, second, exports):
 
 
 def main(argv=None):
+    from ml.data import MNIST_HELP, load_mnist
+
     parser = argparse.ArgumentParser(prog="python -m bench.batch", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist",
-                        help="Keras-layout mnist.npz (default $MNIST_PATH, else ../shared/data/mnist.npz)")
+    parser.add_argument("--mnist", help=MNIST_HELP)
     parser.add_argument("--count", type=int, default=1000, help="amounts in the measured batch")
     parser.add_argument("--export-count", type=int, default=2000, help="items in the exported batch")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=int, default=900, help="seconds to wait for a batch to be read")
     add_stack_arguments(parser, celery=2)
     args = parser.parse_args(argv)
-
-    from ml.data import load_mnist
 
     _, (images, labels) = load_mnist(args.mnist)
     say(f"Drawing {args.count:,} amounts")

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ml.data import load_mnist
+from ml.data import MNIST_HELP, load_mnist
 from ml.inference import get_recognizer
 
 GOALS = {"latency_p50_ms": 3.0, "images_per_s": 2000, "rss_mb": 400}
@@ -109,7 +109,7 @@ def bench_strings(root, processes=2):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist", help="MNIST .npz (Keras layout); default $MNIST_PATH, else ../shared/data/mnist.npz")
+    parser.add_argument("--mnist", help=MNIST_HELP)
     parser.add_argument("--runs", type=int, default=2000, help="single-image reads to time")
     parser.add_argument("--strings", type=Path, metavar="DIR", help="time the string reader on DIR/images")
     parser.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1),

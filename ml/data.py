@@ -18,6 +18,9 @@ SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.
 ORAND_SPLIT = {"test": 25, "validation": 20, "train": 55}
 
 
+MNIST_HELP = "MNIST .npz (Keras layout); default $MNIST_PATH, else ../shared/data/mnist.npz"  # every --mnist
+
+
 def mnist_path(path=None):
     """The MNIST file to read: the argument, else ``$MNIST_PATH``, else ../shared/data/mnist.npz beside the
     repository. Nothing is downloaded (no command may fetch data): SystemExit saying where it looked."""

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.data import load_mnist, orand_split, orand_uploads, read_labels
+from ml.data import MNIST_HELP, load_mnist, orand_split, orand_uploads, read_labels
 from ml.inference import MODEL_DIR, Recognizer
 from ml.strings import STRINGS_DIR
 
@@ -278,7 +278,7 @@ def keras_probabilities(x, model_dir):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist", help="MNIST .npz (Keras layout); default $MNIST_PATH, else ../shared/data/mnist.npz")
+    parser.add_argument("--mnist", help=MNIST_HELP)
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary only")
     parser.add_argument("--keras", action="store_true", help="evaluate the Keras model, not the LiteRT export")
     parser.add_argument("--models", type=Path, default=MODEL_DIR, help="directory with the model files")

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
-from ml.data import load_mnist
+from ml.data import MNIST_HELP, load_mnist
 from ml.train import accuracy, export_tflite, mnist_train_split, orand_digits, to_input
 
 WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
@@ -46,7 +46,7 @@ def main(argv=None):
     parser.add_argument("--base", type=Path, required=True, help="the MNIST model (.keras) the fine-tune began from")
     parser.add_argument("--fine-tuned", type=Path, required=True, help="the fine-tuned model (.keras); its "
                         "model_card.json, beside it, is the mix's card with the figures and the mix added")
-    parser.add_argument("--mnist", help="MNIST .npz (Keras layout); default $MNIST_PATH, else ../shared/data/mnist.npz")
+    parser.add_argument("--mnist", help=MNIST_HELP)
     parser.add_argument("--orand", type=Path, required=True, help="ORAND-CAR-A directory (validation-split crops)")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--fit", action="store_true", help="find the weight on the validation splits")

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 from tqdm.keras import TqdmCallback
 
-from ml.data import file_sha256, load_mnist, mnist_path, orand_uploads
+from ml.data import MNIST_HELP, file_sha256, load_mnist, mnist_path, orand_uploads
 from ml.model import build_model, flops_per_image
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -113,7 +113,7 @@ def export_tflite(model, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist", help="MNIST .npz (Keras layout); default $MNIST_PATH, else ../shared/data/mnist.npz")
+    parser.add_argument("--mnist", help=MNIST_HELP)
     parser.add_argument("--strings", action="store_true", help="train the CRNN string reader (CTC)")
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory: its train split is trained on, "
                         "its validation split watched")
