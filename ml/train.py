@@ -163,7 +163,8 @@ def main(argv=None):
               f"{len(watched[1][1])} validation-split crops watched")
 
     model = keras.models.load_model(args.init) if args.init else build_model(args.width)
-    args.width = next(layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D))  # --init's
+    # The card gives the width trained, which with --init is the loaded model's, not --width's.
+    args.width = next(layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
     steps = len(x_train) // args.batch_size
     # One epoch of warm-up, then cosine decay to zero: a one-cycle schedule.
     schedule = keras.optimizers.schedules.CosineDecay(
