@@ -14,20 +14,14 @@ from PIL import Image
 
 from bench import batch
 from bench.tests import bench_environment
+from ml.tests.synth import bar_mnist
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def fake_mnist(tmp_path):
-    """A Keras-layout .npz whose 'digits' are bars of a width given by their class: enough to draw lines."""
-    images = np.zeros((20, 28, 28), np.uint8)
-    labels = np.arange(20) % 10
-    for image, label in zip(images, labels):
-        image[4:24, 10:12 + label] = 255
-    path = tmp_path / "mnist.npz"
-    np.savez(path, x_train=images, y_train=labels, x_test=images, y_test=labels)
-    return path
+    return bar_mnist(tmp_path / "mnist.npz")
 
 
 def test_a_missing_mnist_says_where_it_looked_and_what_to_do(tmp_path, monkeypatch):

@@ -4,21 +4,12 @@ import json
 import numpy as np
 
 from ml.inference import Recognizer
+from ml.tests.synth import bar_mnist
 from ml.train import main
 
 
-def tiny_mnist(path):
-    """Ten kinds of stripes, one per class, 20 of each: enough for a two-epoch run to have something to fit."""
-    images = np.zeros((200, 28, 28), np.uint8)
-    labels = np.arange(200) % 10
-    for i, label in enumerate(labels):
-        images[i, 4:24, 4 + 2 * label: 6 + 2 * label] = 255
-    np.savez(path, x_train=images, y_train=labels, x_test=images[:50], y_test=labels[:50])
-    return path
-
-
 def test_a_run_and_a_fine_tune_from_it_write_servable_models_and_cards_that_say_what_was_done(tmp_path):
-    mnist = tiny_mnist(tmp_path / "mnist.npz")
+    mnist = bar_mnist(tmp_path / "mnist.npz", count=200)
     main(["--mnist", str(mnist), "--epochs", "2", "--width", "4", "--batch-size", "32",
           "--mnist-validation", "40", "--out", str(tmp_path / "base")])
     base = json.loads((tmp_path / "base" / "model_card.json").read_text())
