@@ -7,7 +7,8 @@ and a model card under ml/models/.
 
 --orand adds the digit crops of ORAND-CAR-A's train split (real cheque handwriting), made into MNIST form as
 an upload is, ORAND_REPEAT times each; its validation split is watched, its test split never read. --init
-starts from a trained model (fine-tuning) instead of random weights.
+starts from a trained model (fine-tuning) instead of random weights; --distill W then also keeps the fine-tuned
+model reading MNIST as the --init model does (a second loss, below).
 --strings trains the CRNN string reader instead (ml.train_strings), by default into ml/models/strings/.
 """
 import argparse
@@ -68,12 +69,48 @@ def augment(x, y):
     return x, y
 
 
-def make_dataset(x, y, batch_size, seed):
+def make_dataset(x, y, batch_size, seed, teacher=None):
+    """Shuffled, augmented batches. With a teacher, y is (label, from MNIST) and each batch's target becomes
+    (label, from MNIST, the teacher's 10 probabilities of the augmented image) for `distillation_loss`."""
     import tensorflow as tf
 
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed)
     ds = ds.batch(batch_size, drop_remainder=True)
-    return ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    if teacher is not None:
+        ds = ds.map(lambda x, y: (x, tf.concat([y, teacher(x, training=False)], axis=1)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+DISTILL_TEMPERATURE = 2.0  # Hinton et al.'s usual softening: the teacher's second choices carry what it knows
+
+
+def distillation_loss(weight):
+    """Cross-entropy on the label, plus `weight` x T^2 x KL(teacher || student) of the probabilities softened by T,
+    on MNIST images only (learning without forgetting, Li & Hoiem 2016): the fine-tune on cheque digits may move
+    the network, but not what it answers on MNIST. The teacher, MNIST-trained, reads cheque crops poorly, so they
+    get the label alone. y_true packs (label, from MNIST, teacher's probabilities)."""
+    from keras import ops
+
+    def soften(p):
+        return ops.log_softmax(ops.log(p + 1e-7) / DISTILL_TEMPERATURE, axis=-1)
+
+    def loss(y_true, y_pred):
+        label = ops.cast(y_true[:, 0], "int32")
+        ce = keras.losses.sparse_categorical_crossentropy(label, y_pred)
+        log_teacher, log_student = soften(y_true[:, 2:]), soften(y_pred)
+        kl = ops.sum(ops.exp(log_teacher) * (log_teacher - log_student), axis=-1)
+        return ce + weight * DISTILL_TEMPERATURE ** 2 * y_true[:, 1] * kl
+
+    return loss
+
+
+def label_accuracy(y_true, y_pred):
+    """Accuracy against the label in the first column of a packed target (see `distillation_loss`)."""
+    from keras import ops
+
+    return ops.cast(ops.equal(ops.cast(y_true[:, 0], "int32"), ops.cast(ops.argmax(y_pred, axis=-1), "int32")),
+                    "float32")
 
 
 def to_input(images):
@@ -118,6 +155,9 @@ def main(argv=None):
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory: its train split is trained on, "
                         "its validation split watched")
     parser.add_argument("--init", type=Path, help="start from this .keras model (fine-tune)")
+    parser.add_argument("--distill", type=float, default=0.0, metavar="W",
+                        help="with --init: weight of a second loss keeping the MNIST answers of the --init model "
+                        "(knowledge distillation on the MNIST images; default 0, none)")
     parser.add_argument("--real-share", type=float,
                         help="with --strings: share of each batch that is real ORAND train lines (default 0.25)")
     parser.add_argument("--steps-per-epoch", type=int, default=500, help="with --strings: batches per epoch")
@@ -135,6 +175,8 @@ def main(argv=None):
                         "MNIST test (for choosing what is tried on MNIST without looking at its test set)")
     parser.add_argument("--out", type=Path, help=f"default {MODELS_DIR} (digits), {CRNN_DIR} (--strings)")
     args = parser.parse_args(argv)
+    if args.distill and not args.init:
+        parser.error("--distill needs --init: the model whose MNIST answers are kept")
     if args.strings:
         from ml.train_strings import train
 
@@ -154,6 +196,7 @@ def main(argv=None):
     x_train, y_train = to_input(x_train[: args.limit]), y_train[: args.limit]
     x_test, x_val = to_input(x_test), to_input(x_val)
     watched = [(x_val, y_val)]
+    n_mnist = len(y_train)
     if args.orand:
         x_real, y_real = orand_digits(args.orand, "train")
         x_train = np.concatenate([x_train, np.repeat(x_real, ORAND_REPEAT, axis=0)])
@@ -169,8 +212,18 @@ def main(argv=None):
     # One epoch of warm-up, then cosine decay to zero: a one-cycle schedule.
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=steps * (args.epochs - 1), warmup_target=args.lr, warmup_steps=steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"], jit_compile=True)
+    teacher = None
+    if args.distill:
+        teacher = keras.models.load_model(args.init)
+        teacher.trainable = False
+        from_mnist = (np.arange(len(y_train)) < n_mnist).astype("float32")
+        y_train = np.stack([y_train.astype("float32"), from_mnist], axis=1)
+        # The watched MNIST split in the same packed form (not from MNIST as far as the loss goes: plain cross-entropy).
+        watched[0] = (watched[0][0], np.pad(watched[0][1].astype("float32")[:, None], ((0, 0), (0, 11))))
+        loss, metrics = distillation_loss(args.distill), [label_accuracy]
+    else:
+        loss, metrics = "sparse_categorical_crossentropy", ["accuracy"]
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=metrics, jit_compile=True)
     model.summary()
 
     start = time.time()
@@ -183,7 +236,7 @@ def main(argv=None):
                 x, y = watched[1]
                 print(f"epoch {epoch + 1}: ORAND validation crops {accuracy(self.model, x, y):.2%}", flush=True)
 
-    model.fit(make_dataset(x_train, y_train, args.batch_size, args.seed), epochs=args.epochs,
+    model.fit(make_dataset(x_train, y_train, args.batch_size, args.seed, teacher), epochs=args.epochs,
               validation_data=watched[0], validation_batch_size=1000,
               verbose=0, callbacks=[TqdmCallback(verbose=1), Watch()])
     training_time = time.time() - start
@@ -192,7 +245,7 @@ def main(argv=None):
     print(f"test accuracy {test_accuracy:.4%}, training time {training_time / 60:.1f} min")
     real = {}
     if args.mnist_validation:
-        real["mnist_validation_accuracy"] = accuracy(model, *watched[0])
+        real["mnist_validation_accuracy"] = accuracy(model, x_val, y_val)
     if args.orand:
         real["orand_validation_crops_accuracy"] = accuracy(model, *watched[1])
 
@@ -222,6 +275,8 @@ def main(argv=None):
                      "shear +-0.2, shift +-2.5 px, 15% dilation, 15% erosion",
                      "training_time_s": round(training_time, 1),
                      **({"init": f"fine-tuned from {args.init}"} if args.init else {}),
+                     **({"distill": {"weight": args.distill, "temperature": DISTILL_TEMPERATURE,
+                                     "teacher": f"{args.init}, on the MNIST images"}} if args.distill else {}),
                      "tensorflow": tf.__version__, "keras": keras.__version__},
         "test_accuracy": test_accuracy, **real,
     }

@@ -5,7 +5,7 @@ import numpy as np
 
 from ml.inference import Recognizer
 from ml.tests.synth import bar_mnist
-from ml.train import main
+from ml.train import distillation_loss, main
 
 
 def test_a_run_and_a_fine_tune_from_it_write_servable_models_and_cards_that_say_what_was_done(tmp_path):
@@ -17,12 +17,27 @@ def test_a_run_and_a_fine_tune_from_it_write_servable_models_and_cards_that_say_
     assert 0 <= base["mnist_validation_accuracy"] <= 1
     assert base["training"]["width"] == 4 and "init" not in base["training"]
 
-    # The fine-tune's width is the model it starts from, whatever --width says.
+    # The fine-tune's width is the model it starts from, whatever --width says; it keeps the base's MNIST answers.
     main(["--mnist", str(mnist), "--init", str(tmp_path / "base" / "digits.keras"), "--epochs", "2",
-          "--batch-size", "32", "--lr", "3e-4", "--out", str(tmp_path / "ft")])
+          "--batch-size", "32", "--lr", "3e-4", "--distill", "1", "--mnist-validation", "40",
+          "--out", str(tmp_path / "ft")])
     tuned = json.loads((tmp_path / "ft" / "model_card.json").read_text())
     assert tuned["training"]["width"] == 4 and tuned["parameters"] == base["parameters"]
     assert tuned["training"]["init"].endswith("digits.keras") and tuned["version"] != base["version"]
+    assert tuned["training"]["distill"]["weight"] == 1 and 0 <= tuned["mnist_validation_accuracy"] <= 1
 
     reading = Recognizer(tmp_path / "ft", ensemble=False).read_arrays(np.zeros((1, 28, 28, 1), np.float32))
     assert reading.shape == (1, 10) and np.isclose(reading.sum(), 1, atol=1e-4)
+
+
+def test_the_distillation_loss_adds_to_the_label_s_cross_entropy_only_on_mnist_images_the_teacher_reads_otherwise():
+    loss = distillation_loss(1.0)
+    student = np.array([[0.7, 0.2, 0.1] + [0.0] * 7, [0.7, 0.2, 0.1] + [0.0] * 7], np.float32)
+    same = np.concatenate([[[0, 1], [0, 0]], student], axis=1).astype(np.float32)  # teacher = student
+    other = same.copy()
+    other[:, 2:5] = [0.1, 0.2, 0.7]  # the teacher reads the last class
+    cross_entropy = -np.log(0.7)
+    assert np.allclose(np.asarray(loss(same, student)), cross_entropy, atol=1e-4)
+    with_other = np.asarray(loss(other, student))
+    assert with_other[0] > cross_entropy + 0.1  # an MNIST image: pulled towards the teacher
+    assert np.isclose(with_other[1], cross_entropy, atol=1e-4)  # a cheque crop: the label alone
