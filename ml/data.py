@@ -37,6 +37,13 @@ def load_mnist(path=None):
         return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
 
 
+def mnist_train_split(x, y, validation):
+    """MNIST train less its last `validation` images, and those images: the fixed split on which MNIST-side
+    choices are made (MNIST test stays unseen). Returns x_train, y_train, (x_val, y_val)."""
+    cut = len(x) - validation
+    return x[:cut], y[:cut], (x[cut:], y[cut:])
+
+
 def file_sha256(path):
     """Hex SHA-256 of a file, recorded in the model card to identify the training data."""
     digest = hashlib.sha256()

@@ -1,6 +1,6 @@
 """Accuracy of the shipped model on the 10,000 MNIST test images.
 
-    python -m ml.evaluate [--mnist PATH] [--json] [--keras] [--orand DIR]
+    python -m ml.evaluate [--mnist PATH] [--json] [--keras] [--orand DIR] [--models DIR] [--mnist-validation N]
     python -m ml.evaluate --strings DIR [--split test] [--json]
     python -m ml.evaluate --photos DIR [--json]
 
@@ -8,7 +8,9 @@ Prints accuracy, per-class precision/recall/F1 and the confusion matrix, and sav
 the confusion matrix as a PNG. By default the LiteRT export that the platform
 serves is evaluated; --keras evaluates the Keras model (imports TensorFlow).
 --orand also reads the digit crops of ORAND-CAR-A (real cheque handwriting, not
-in MNIST) through the whole upload path: PNG bytes, preprocessing, model.
+in MNIST) through the whole upload path: PNG bytes, preprocessing, model. --mnist-validation N reads the last N
+images of MNIST train instead of its test set: the split that ml.train --mnist-validation N holds out, on which a
+candidate in --models (with its strings/ and ensemble fitted) is compared without looking at MNIST test.
 
 --strings reads every field of DIR (images/, labels.csv of file,digits) with the string reader (ml.strings),
 one file at a time from its bytes, and prints exact string accuracy, accuracy by length, the share
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.data import MNIST_HELP, load_mnist, orand_split, orand_uploads, read_labels
+from ml.data import MNIST_HELP, load_mnist, mnist_train_split, orand_split, orand_uploads, read_labels
 from ml.inference import MODEL_DIR, Recognizer
 from ml.strings import STRINGS_DIR
 
@@ -53,9 +55,9 @@ def report(matrix):
     return precision, recall, f1, matrix.sum(axis=1)
 
 
-def print_report(accuracy, matrix):
+def print_report(accuracy, matrix, split="test"):
     precision, recall, f1, support = report(matrix)
-    print(f"Test accuracy: {accuracy:.4%} ({np.trace(matrix)}/{matrix.sum()})\n")
+    print(f"Accuracy, MNIST {split}: {accuracy:.4%} ({np.trace(matrix)}/{matrix.sum()})\n")
     print(f"{'digit':>8} {'precision':>10} {'recall':>10} {'f1-score':>10} {'support':>10}")
     for d in range(10):
         print(f"{d:>8} {precision[d]:>10.4f} {recall[d]:>10.4f} {f1[d]:>10.4f} {support[d]:>10}")
@@ -282,6 +284,9 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary only")
     parser.add_argument("--keras", action="store_true", help="evaluate the Keras model, not the LiteRT export")
     parser.add_argument("--models", type=Path, default=MODEL_DIR, help="directory with the model files")
+    parser.add_argument("--mnist-validation", type=int, default=0, metavar="N",
+                        help="read the last N images of MNIST train (held out by ml.train --mnist-validation N) "
+                        "instead of MNIST test")
     parser.add_argument("--png", type=Path, help="where the picture goes; its folder for --strings' two "
                         "(default: the model's folder)")
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory (images/, boxes.json)")
@@ -322,8 +327,14 @@ def main(argv=None):
             print_photos(figures)
         return
 
-    args.png = args.png or MODEL_DIR / "confusion_matrix.png"
-    _, (x_test, y_test) = load_mnist(args.mnist)
+    (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)
+    split = "test"
+    if args.mnist_validation:
+        _, _, (x_test, y_test) = mnist_train_split(x_train, y_train, args.mnist_validation)
+        split = f"validation (the last {len(y_test)} of train)"
+    # The picture of the models evaluated, beside them; the shipped one's is tracked, so validation's goes apart.
+    args.png = args.png or args.models / ("confusion_matrix_validation.png" if args.mnist_validation
+                                          else "confusion_matrix.png")
     x = x_test.astype(np.float32) / 255.0
     recognizer = Recognizer(args.models)
     probabilities = keras_probabilities(x, args.models) if args.keras else recognizer.read_arrays(x)
@@ -331,13 +342,14 @@ def main(argv=None):
     matrix = confusion_matrix(y_test.astype(int), predictions)
     accuracy = float(np.trace(matrix) / matrix.sum())
     runtime = "keras" if args.keras else "litert"
-    save_png(matrix, args.png, f"MNIST test, {runtime} {recognizer.version}: {accuracy:.2%}")
+    save_png(matrix, args.png, f"MNIST {split}, {runtime} {recognizer.version}: {accuracy:.2%}")
     orand = read_orand(recognizer, args.orand, args.split) if args.orand else None
 
     if args.json:
         precision, recall, f1, support = report(matrix)
         print(json.dumps({
-            "accuracy": accuracy, "errors": int(matrix.sum() - np.trace(matrix)), "images": int(matrix.sum()),
+            "split": split, "accuracy": accuracy, "errors": int(matrix.sum() - np.trace(matrix)),
+            "images": int(matrix.sum()),
             "model_version": recognizer.version, "runtime": runtime,
             "per_class": {str(d): {"precision": precision[d], "recall": recall[d], "f1": f1[d],
                                    "support": int(support[d])} for d in range(10)},
@@ -345,7 +357,7 @@ def main(argv=None):
             **({"orand": orand} if orand else {})}))
     else:
         print(f"Model {recognizer.version} ({runtime})")
-        print_report(accuracy, matrix)
+        print_report(accuracy, matrix, split)
         print(f"\nConfusion matrix image: {args.png}")
         if orand:
             print(f"Real handwriting, ORAND-CAR-A cheque digits ({orand['split']}): {orand['accuracy']:.2%} of "

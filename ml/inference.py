@@ -99,7 +99,10 @@ class Recognizer(LiteModel):
 
             strings_dir = Path(model_dir) / "strings"
             shipped = strings_dir.resolve() == (MODEL_DIR / "strings").resolve()
-            self.strings = get_string_reader() if shipped else StringReader(strings_dir, calibrated=False)
+            # The engine asks the CRNN for digit probabilities only, never for a re-read string: another model's
+            # folder needs no re-reading fitted to its CNN (ml.evaluate --models on a candidate).
+            self.strings = (get_string_reader() if shipped
+                            else StringReader(strings_dir, calibrated=False, reread=False))
             crnn = self.strings.card["version"]
             if crnn != self.ensemble["string_model_version"]:
                 raise ValueError(f"{model_dir}: the ensemble was fitted with string model "

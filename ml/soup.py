@@ -20,8 +20,8 @@ import keras
 import numpy as np
 from tqdm import tqdm
 
-from ml.data import MNIST_HELP, load_mnist
-from ml.train import accuracy, export_tflite, mnist_train_split, orand_digits, to_input
+from ml.data import MNIST_HELP, load_mnist, mnist_train_split
+from ml.train import accuracy, export_tflite, orand_digits, to_input
 
 WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
 

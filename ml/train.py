@@ -24,7 +24,7 @@ import keras
 import numpy as np
 from tqdm.keras import TqdmCallback
 
-from ml.data import MNIST_HELP, file_sha256, load_mnist, mnist_path, orand_uploads
+from ml.data import MNIST_HELP, file_sha256, load_mnist, mnist_path, mnist_train_split, orand_uploads
 from ml.model import build_model, flops_per_image
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
@@ -133,13 +133,6 @@ def orand_digits(root, split):
 
 def accuracy(model, x, y):
     return float((model.predict(x, batch_size=1000, verbose=0).argmax(1) == y).mean())
-
-
-def mnist_train_split(x, y, validation):
-    """MNIST train less its last `validation` images, and those images: the fixed split on which MNIST-side
-    choices are made (MNIST test stays unseen). Returns x_train, y_train, (x_val, y_val)."""
-    cut = len(x) - validation
-    return x[:cut], y[:cut], (x[cut:], y[cut:])
 
 
 def export_tflite(model, path):
