@@ -182,6 +182,10 @@ def main(argv=None):
     args.lr, args.out = args.lr or 3e-3, args.out or MODELS_DIR
 
     keras.utils.set_random_seed(args.seed)
+    # A seed alone does not repeat a run: the augmentation's random ops run in parallel batches and the kernels'
+    # reductions in any order (the same command read 99.67 % and 99.71 % of MNIST validation). Deterministic ops
+    # make the same command give the same weights.
+    tf.config.experimental.enable_op_determinism()
     (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)
     x_train, y_train, (x_val, y_val) = mnist_train_split(x_train, y_train, args.mnist_validation)
     if not args.mnist_validation:

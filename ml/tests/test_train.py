@@ -1,6 +1,7 @@
 """python -m ml.train for the digit CNN: a short run from scratch, then a fine-tune from it (--init)."""
 import json
 
+import keras
 import numpy as np
 
 from ml.inference import Recognizer
@@ -16,6 +17,12 @@ def test_a_run_and_a_fine_tune_from_it_write_servable_models_and_cards_that_say_
     assert base["data"]["train_images"] == 160  # the last 40 of MNIST train held out
     assert 0 <= base["mnist_validation_accuracy"] <= 1
     assert base["training"]["width"] == 4 and "init" not in base["training"]
+
+    # The same command gives the same model.
+    main(["--mnist", str(mnist), "--epochs", "2", "--width", "4", "--batch-size", "32",
+          "--mnist-validation", "40", "--out", str(tmp_path / "again")])
+    weights = [keras.models.load_model(tmp_path / run / "digits.keras").get_weights() for run in ("base", "again")]
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
 
     # The fine-tune's width is the model it starts from, whatever --width says; it keeps the base's MNIST answers.
     main(["--mnist", str(mnist), "--init", str(tmp_path / "base" / "digits.keras"), "--epochs", "2",
