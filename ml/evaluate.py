@@ -327,19 +327,19 @@ def main(argv=None):
             print_photos(figures)
         return
 
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.mnist)
+    (x_train, y_train), (images, labels) = load_mnist(args.mnist)
     split = "test"
     if args.mnist_validation:
-        _, _, (x_test, y_test) = mnist_train_split(x_train, y_train, args.mnist_validation)
-        split = f"validation (the last {len(y_test)} of train)"
+        _, _, (images, labels) = mnist_train_split(x_train, y_train, args.mnist_validation)
+        split = f"validation (the last {len(labels)} of train)"
     # The picture of the models evaluated, beside them; the shipped one's is tracked, so validation's goes apart.
     args.png = args.png or args.models / ("confusion_matrix_validation.png" if args.mnist_validation
                                           else "confusion_matrix.png")
-    x = x_test.astype(np.float32) / 255.0
+    x = images.astype(np.float32) / 255.0
     recognizer = Recognizer(args.models)
     probabilities = keras_probabilities(x, args.models) if args.keras else recognizer.read_arrays(x)
     predictions = probabilities.argmax(axis=1)
-    matrix = confusion_matrix(y_test.astype(int), predictions)
+    matrix = confusion_matrix(labels.astype(int), predictions)
     accuracy = float(np.trace(matrix) / matrix.sum())
     runtime = "keras" if args.keras else "litert"
     save_png(matrix, args.png, f"MNIST {split}, {runtime} {recognizer.version}: {accuracy:.2%}")
