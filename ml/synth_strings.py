@@ -32,16 +32,19 @@ def normalise_line(image):
     return np.zeros((HEIGHT, WIDTH), np.float32) if found is None else fit_line(found[0])
 
 
+def ink_of(grey):
+    """Ink in [0, 1] of a grey scan (dark on light), its paper 0: the paper level is the median (most of a field is
+    paper), the ink scale the darkest percentile, so that the contrast of a scan does not matter."""
+    grey = np.asarray(grey, dtype=np.float32)
+    paper = np.median(grey)
+    return np.clip((paper - grey) / max(paper - np.percentile(grey, 0.5), 40.0), 0.0, 1.0)
+
+
 def line_ink(image):
     """The ink of a grey line (2-D array, dark ink on light paper), float32 in [0, 1], cropped to its band;
     and the crop's (top, left). None when there is no ink.
-
-    The paper level is the median (most of a field is paper), the ink scale the darkest percentile, so that
-    the contrast of a scan does not matter.
     """
-    grey = np.asarray(image, dtype=np.float32)
-    paper = np.median(grey)
-    ink = np.clip((paper - grey) / max(paper - np.percentile(grey, 0.5), 40.0), 0.0, 1.0)
+    ink = ink_of(image)
     rows, cols = np.nonzero(ink > 0.5)
     if len(rows) == 0:
         return None
@@ -77,9 +80,7 @@ def orand_train_crops(root):
     boxes = json.loads((root / "boxes.json").read_text())
     crops = []
     for name in sorted(train & set(boxes)):
-        grey = np.asarray(Image.open(root / "images" / name).convert("L"), np.float32)
-        paper = np.median(grey)
-        ink = np.clip((paper - grey) / max(paper - np.percentile(grey, 0.5), 40.0), 0.0, 1.0)
+        ink = ink_of(Image.open(root / "images" / name).convert("L"))
         for item in boxes[name]:
             x, y, w, h = item["bbox"]
             # Only crops no other box overlaps, so each holds one digit.

@@ -150,6 +150,9 @@ def main(argv=None):
                         "(knowledge distillation on the MNIST images; default 0, none)")
     parser.add_argument("--real-share", type=float,
                         help="with --strings: share of each batch that is real ORAND train lines (default 0.25)")
+    parser.add_argument("--splice", type=float, default=0.0, metavar="P",
+                        help="with --strings: share of the real lines made of two train lines cut between digits "
+                        "and joined (default 0)")
     parser.add_argument("--steps-per-epoch", type=int, default=500, help="with --strings: batches per epoch")
     parser.add_argument("--workers", type=int, default=max(0, (os.cpu_count() or 1) - 2),
                         help="with --strings: processes drawing the synthetic lines (default: cores - 2; "

@@ -25,18 +25,63 @@ from scipy import ndimage
 
 from ml.ctc import BLANK, greedy_decode
 from ml.data import orand_labels, orand_split
-from ml.synth_strings import HEIGHT, WIDTH, LineSynth, normalise_line, orand_train_crops
+from ml.synth_strings import HEIGHT, WIDTH, LineSynth, ink_of, normalise_line, orand_train_crops
 
 MAX_DIGITS = 10
 REAL_SHARE = 0.25  # of each batch: ORAND train-split lines, the real thing the synthetic ones imitate
 
 
 def orand_lines(root, split):
-    """(grey images, labels) of one ORAND-CAR-A split."""
+    """(grey images, labels, digit boxes) of one ORAND-CAR-A split; a line's boxes (x, y, w, h) left to right from
+    boxes.json, or none where they do not spell its label."""
     labels = orand_labels(root)
     names = orand_split(split)
     images = [np.asarray(Image.open(Path(root) / "images" / n).convert("L")) for n in names]
-    return images, [labels[n] for n in names]
+    listed = json.loads((Path(root) / "boxes.json").read_text())
+    boxes = []
+    for name in names:
+        items = sorted(listed.get(name, []), key=lambda item: item["bbox"][0])
+        spelt = "".join(str(item["digit"]) for item in items) == labels[name]
+        boxes.append([tuple(item["bbox"]) for item in items] if spelt else [])
+    return images, [labels[n] for n in names], boxes
+
+
+def cuts(boxes, width):
+    """{k: column} where a line can be cut with its first k digits on the left: before the first digit, after
+    the last, and midway between neighbours that do not overlap (touching digits stay whole)."""
+    if not boxes:
+        return {}
+    found = {0: max(boxes[0][0] - 2, 0), len(boxes): min(boxes[-1][0] + boxes[-1][2] + 2, width)}
+    for k, (left, right) in enumerate(itertools.pairwise(boxes), 1):
+        if left[0] + left[2] <= right[0]:
+            found[k] = (left[0] + left[2] + right[0]) // 2
+    return found
+
+
+def splice(a, b, rng):
+    """A new real line: the start of line ``a`` up to a cut between its digits, then the rest of line ``b`` from a
+    cut, scaled to ``a``'s digit height and centred on its digits' middle row; each a (grey, label, boxes).
+    None where the two have no cuts that make 1 to MAX_DIGITS digits. Real writers, papers and neighbours, but
+    in combinations the 619 train lines do not hold, so that they cannot simply be learnt by heart."""
+    (grey_a, label_a, boxes_a), (grey_b, label_b, boxes_b) = a, b
+    cuts_a = {k: c for k, c in cuts(boxes_a, grey_a.shape[1]).items() if k > 0}
+    cuts_b = {k: c for k, c in cuts(boxes_b, grey_b.shape[1]).items() if k < len(label_b)}
+    pairs = [(k, j) for k in cuts_a for j in cuts_b if k + len(label_b) - j <= MAX_DIGITS]
+    if not pairs:
+        return None
+    k, j = pairs[rng.integers(len(pairs))]
+    ink_a, ink_b = ink_of(grey_a)[:, : cuts_a[k]], ink_of(grey_b)[:, cuts_b[j]:]
+    scale = np.median([h for *_, h in boxes_a]) / np.median([h for *_, h in boxes_b])
+    height = max(1, round(ink_b.shape[0] * scale))
+    ink_b = np.asarray(Image.fromarray(ink_b).resize((max(1, round(ink_b.shape[1] * scale)), height),
+                                                     Image.BILINEAR))
+    middle_a, middle_b = (np.median([y + h / 2 for _, y, _, h in boxes]) for boxes in (boxes_a, boxes_b))
+    shift = round(middle_a - middle_b * scale)  # row of ink_b's top in ink_a's rows
+    top, bottom = min(0, shift), max(ink_a.shape[0], shift + height)
+    ink = np.zeros((bottom - top, ink_a.shape[1] + ink_b.shape[1]), np.float32)
+    ink[-top: -top + ink_a.shape[0], : ink_a.shape[1]] = ink_a
+    ink[shift - top: shift - top + height, ink_a.shape[1]:] = ink_b
+    return 255 - 200 * ink, label_a[:k] + label_b[j:]
 
 
 def distort(grey, rng):
@@ -68,15 +113,20 @@ def encode(labels):
     return y
 
 
-def make_batch(synth, real, batch_size, seed, index, real_share=REAL_SHARE):
-    """Batch ``index`` of a run, (x, y): synthetic lines and, real_share of them, distorted ORAND train lines.
-    Each batch draws from its own random stream, so it is the same whichever process makes it."""
+def make_batch(synth, real, batch_size, seed, index, real_share=REAL_SHARE, splice_share=0.0):
+    """Batch ``index`` of a run, (x, y): synthetic lines and, real_share of them, distorted ORAND train lines, of
+    which splice_share are two train lines spliced (``splice``). Each batch draws from its own random stream, so it
+    is the same whichever process makes it."""
     rng = synth.rng = np.random.default_rng([seed, index])
     images, labels = [], []
     for _ in range(batch_size):
         if real and rng.random() < real_share:
             i = rng.integers(len(real[0]))
-            image, label = distort(real[0][i], rng), real[1][i]
+            line = real[0][i], real[1][i]
+            if rng.random() < splice_share:
+                j = rng.integers(len(real[0]))
+                line = splice((*line, real[2][i]), (real[0][j], real[1][j], real[2][j]), rng) or line
+            image, label = distort(line[0], rng), line[1]
         else:
             image, label = synth.line()
         images.append(normalise_line(image))
@@ -92,24 +142,23 @@ def _start_worker(*args):
 
 
 def _worker_batch(index):
-    synth, real, batch_size, seed, real_share = _worker["args"]
-    return make_batch(synth, real, batch_size, seed, index, real_share)
+    return make_batch(*_worker["args"][:4], index, *_worker["args"][4:])
 
 
 BATCH_TIMEOUT = 300  # seconds a drawing process may take for one batch (about 0.2 s for 128 lines): past it, fail
 
 
-def batches(synth, real, batch_size, seed, real_share=REAL_SHARE, workers=0):
+def batches(synth, real, batch_size, seed, real_share=REAL_SHARE, workers=0, splice_share=0.0):
     """Endless batches 0, 1, 2 ... made here or, with ``workers``, by that many processes, a few batches ahead:
     one core draws about 600 lines/s, which would leave a GPU waiting. The batches are the same either way."""
     if not workers:
         for index in itertools.count():
-            yield make_batch(synth, real, batch_size, seed, index, real_share)
+            yield make_batch(synth, real, batch_size, seed, index, real_share, splice_share)
     # spawn, not fork: this process runs TensorFlow's threads, and a forked child may inherit their held locks.
     # An executor, not multiprocessing.Pool: a drawing process that dies breaks its futures at once (Pool would wait
     # for ever on its lost task, and its terminate() can hang on the queue lock the dead process held).
     pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _start_worker,
-                                                  (synth, real, batch_size, seed, real_share))
+                                                  (synth, real, batch_size, seed, real_share, splice_share))
     try:
         ahead = collections.deque(pool.submit(_worker_batch, i) for i in range(2 * workers))
         for index in itertools.count(len(ahead)):
@@ -185,7 +234,7 @@ def train(args):
     crops = orand_train_crops(args.orand) if args.orand else None
     real = orand_lines(args.orand, "train") if args.orand else None
     if args.orand:  # choose on the real validation split; the test split is never read here
-        val_images, val_labels = orand_lines(args.orand, "validation")
+        val_images, val_labels, _ = orand_lines(args.orand, "validation")
         validation = "ORAND-CAR-A validation split"
     else:
         val_synth = LineSynth(x_mnist, y_mnist, seed=args.seed + 1)
@@ -195,7 +244,7 @@ def train(args):
 
     synth = LineSynth(x_mnist, y_mnist, crops, seed=args.seed)
     # A plain generator, which every backend takes (TensorFlow's wraps it in a prefetching tf.data pipeline).
-    dataset = batches(synth, real, args.batch_size, args.seed, args.real_share, args.workers)
+    dataset = batches(synth, real, args.batch_size, args.seed, args.real_share, args.workers, args.splice)
 
     # --init fine-tunes a trained reader (its width wins); it is kept only where validation improves on it.
     model = keras.models.load_model(args.init, compile=False) if args.init else build_crnn(HEIGHT, WIDTH, args.width)
@@ -213,7 +262,8 @@ def train(args):
                               + (" + ORAND-CAR-A train-split isolated digit crops" if crops else ""),
                  "mnist_sha256": file_sha256(data_file),
                  "orand_crops": len(crops or []),
-                 "real_lines": f"ORAND-CAR-A train split ({len(real[1])} lines, {args.real_share:.0%} of each batch)"
+                 "real_lines": f"ORAND-CAR-A train split ({len(real[1])} lines, {args.real_share:.0%} of each batch, "
+                                f"{args.splice:.0%} of them two lines spliced)"
                                if real else None,
                  "split": "ml/splits/orand-car-a.json", "validation": validation},
         "architecture": "conv 3x3 w pool 2w pool 4w 4w pool(2,1) 4w max over height, BatchNorm+ReLU; "

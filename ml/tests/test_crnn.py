@@ -221,9 +221,10 @@ def test_batches_are_the_same_whichever_process_makes_them():
     and labels, so a run on a GPU machine with many cores trains on what a run here would."""
     from ml.train_strings import batches
 
-    real = ([np.full((40, 120), 200, np.uint8)] * 2, ["12", "7"])  # two blank "real lines", to take that path too
-    here = batches(LineSynth(*box_digits(), seed=0), real, 4, seed=5, real_share=0.5)
-    pooled = batches(LineSynth(*box_digits(), seed=1), real, 4, seed=5, real_share=0.5, workers=2)
+    real = real_line([1, 2], gaps=[6]), real_line([7], gaps=[])  # two "real lines", to take that path (spliced) too
+    real = tuple(zip(*real))
+    here = batches(LineSynth(*box_digits(), seed=0), real, 4, seed=5, real_share=0.5, splice_share=0.5)
+    pooled = batches(LineSynth(*box_digits(), seed=1), real, 4, seed=5, real_share=0.5, workers=2, splice_share=0.5)
     made = [(next(here), next(pooled)) for _ in range(5)]
     for (x, y), (x2, y2) in made:
         assert x.shape == (4, HEIGHT, WIDTH, 1) and np.array_equal(x, x2) and np.array_equal(y, y2)
@@ -244,6 +245,56 @@ def test_a_drawing_process_that_hangs_fails_the_run_after_the_bound(monkeypatch)
 
     monkeypatch.setattr(ml.train_strings, "BATCH_TIMEOUT", 2)
     fail_the_drawing_process(signal.SIGSTOP)
+
+
+def real_line(digits, gaps, height=30):
+    """A stand-in for an ORAND line: box digits ``height`` px high written dark on grey paper, ``gaps`` apart
+    (negative: overlapping), 5 px of paper around; (grey, label, boxes as in boxes.json)."""
+    images, _ = box_digits()
+    glyphs = [np.asarray(Image.fromarray(images[d][4:24, 8:20]).resize((height * 12 // 20, height))) for d in digits]
+    left, boxes = 5, []
+    for i, glyph in enumerate(glyphs):
+        boxes.append((left, 5, glyph.shape[1], height))
+        left += glyph.shape[1] + (gaps[i] if i < len(gaps) else 0)
+    grey = np.full((height + 10, left + 5), 210.0)
+    for glyph, (x, y, w, h) in zip(glyphs, boxes):
+        grey[y: y + h, x: x + w] = np.minimum(grey[y: y + h, x: x + w], 210 - 0.6 * glyph)
+    return grey, "".join(map(str, digits)), boxes
+
+
+def test_cuts_fall_between_digits_that_do_not_touch():
+    from ml.train_strings import cuts
+
+    grey, _, boxes = real_line([1, 2, 3, 4], gaps=[6, -4, 8])
+    found = cuts(boxes, grey.shape[1])
+    assert set(found) == {0, 1, 3, 4}  # not between 2 and 3, which overlap
+    assert boxes[0][0] + boxes[0][2] <= found[1] <= boxes[1][0] and found[4] <= grey.shape[1]
+    assert cuts([], 100) == {}  # a line whose boxes do not spell its label is never cut
+
+
+def test_a_spliced_line_is_the_start_of_one_and_the_rest_of_another_with_their_label():
+    """Two real lines cut between digits and joined: the label is the first's digits up to the cut and the second's
+    from its cut, the pixels left of the join are the first line's own, the second's digits are scaled to the
+    first's height, and touching digits are never parted."""
+    from ml.synth_strings import ink_of
+    from ml.train_strings import splice
+
+    a = real_line([1, 2, 3], gaps=[6, 6])
+    b = real_line([4, 5, 6, 7], gaps=[-4, 8, 8], height=45)  # 4 and 5 touch; written larger
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(60):
+        grey, label = splice(a, b, rng)
+        seen.add(label)
+        k = next(k for k in (3, 2, 1) if label.startswith("123"[:k]) and "4567".endswith(label[k:]))
+        assert label[k:] != "567"  # would part the touching 4 and 5
+        ink = ink_of(grey)
+        end_a = a[2][k - 1][0] + a[2][k - 1][2]  # the first line's ink is its own left of the join
+        assert np.allclose(ink[:, :end_a], ink_of(a[0])[:, :end_a], atol=0.01) and ink[:, :end_a].max() == 1
+        inked_rows = np.flatnonzero(ink[:, end_a:].max(1) > 0.1)
+        assert abs(len(inked_rows) - 30) <= 2  # the second line's digits came at the first's height
+    assert len(seen) > 4 and all(1 <= len(label) <= 10 for label in seen)
+    assert splice(a, (*b[:2], []), rng) is None  # no boxes: nothing to cut at
 
 
 def fail_the_drawing_process(signum):
