@@ -523,8 +523,13 @@ def main(argv=None):
                        help="ORAND-CAR-A directory (images/, labels.csv, boxes.json); fits on its validation split")
     which.add_argument("--fit-ensemble", type=Path, metavar="DIR",
                        help="ORAND-CAR-A directory: the CRNN's weight in the single-digit engine, on validation crops")
-    parser.add_argument("--model-dir", type=Path, default=STRINGS_DIR, help="the model card to write it into")
+    parser.add_argument("--model-dir", type=Path, default=STRINGS_DIR,
+                        help="the CRNN's folder, whose card the fit is written into; beside a digit model, in its "
+                        "parent folder (as ml/models/strings), which re-reads characters and takes the ensemble")
     args = parser.parse_args(argv)
+    for needed in (args.model_dir / "model_card.json", args.model_dir.parent / "model_card.json"):
+        if not needed.is_file():
+            parser.error(f"no {needed}: --model-dir is a CRNN's folder inside a digit model's, as ml/models/strings")
     if args.fit_ensemble:
         fitted = fit_ensemble(args.fit_ensemble, args.model_dir.parent)
         card_path = args.model_dir.parent / "model_card.json"

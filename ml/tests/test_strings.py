@@ -261,6 +261,21 @@ def test_uncalibrated_reader_accepts_nothing():
     assert reading.confidence == reading.raw_confidence and not reading.auto_accept
 
 
+def test_fitting_a_crnn_outside_a_digit_models_folder_says_where_it_must_be(tmp_path, capsys):
+    """The fits re-read characters with the digit model in the CRNN folder's parent: a candidate trained to a folder
+    of its own gets that said, not a traceback, and nothing is written."""
+    import shutil
+
+    from ml import strings
+
+    shutil.copytree(STRINGS_DIR, tmp_path / "crnn")
+    card = (tmp_path / "crnn" / "model_card.json").read_text()
+    with pytest.raises(SystemExit) as stopped:
+        strings.main(["--fit-calibration", str(tmp_path), "--model-dir", str(tmp_path / "crnn")])
+    assert stopped.value.code == 2 and "inside a digit model's" in capsys.readouterr().err
+    assert (tmp_path / "crnn" / "model_card.json").read_text() == card
+
+
 def test_predict_cli_strings_json(tmp_path, capsys):
     good, bad, blank = tmp_path / "amount.png", tmp_path / "notes.txt", tmp_path / "blank.png"
     good.write_bytes(encode(compose("907", 40)[0]))
