@@ -123,7 +123,7 @@ def make_batch(synth, real, batch_size, seed, index, real_share=REAL_SHARE, spli
         if real and rng.random() < real_share:
             i = rng.integers(len(real[0]))
             line = real[0][i], real[1][i]
-            if rng.random() < splice_share:
+            if splice_share and rng.random() < splice_share:  # no draw at 0: the same lines as before
                 j = rng.integers(len(real[0]))
                 line = splice((*line, real[2][i]), (real[0][j], real[1][j], real[2][j]), rng) or line
             image, label = distort(line[0], rng), line[1]
