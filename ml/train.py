@@ -170,6 +170,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.distill and not args.init:
         parser.error("--distill needs --init: the model whose MNIST answers are kept")
+    if args.splice and not (args.strings and args.orand and 0 < args.splice <= 1):
+        parser.error("--splice P needs --strings, --orand (it cuts ORAND train lines) and 0 < P <= 1")
     if args.strings:
         from ml.train_strings import train
 

@@ -3,6 +3,7 @@ import json
 
 import keras
 import numpy as np
+import pytest
 
 from ml.inference import Recognizer
 from ml.tests.synth import bar_mnist
@@ -48,3 +49,13 @@ def test_the_distillation_loss_adds_to_the_label_s_cross_entropy_only_on_mnist_i
     with_other = np.asarray(loss(other, student))
     assert with_other[0] > cross_entropy + 0.1  # an MNIST image: pulled towards the teacher
     assert np.isclose(with_other[1], cross_entropy, atol=1e-4)  # a cheque crop: the label alone
+
+
+@pytest.mark.parametrize("argv", [["--distill", "1"], ["--splice", "0.5"], ["--strings", "--splice", "0.5"],
+                                  ["--strings", "--orand", "x", "--splice", "2"]])
+def test_options_that_cannot_apply_are_refused_before_anything_is_read(argv, capsys):
+    """--distill without the model to keep, --splice without ORAND lines to cut or outside (0, 1]: a usage error,
+    not a run that quietly ignores the option."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["--mnist", "/nonexistent/mnist.npz", *argv])
+    assert stopped.value.code == 2 and "needs" in capsys.readouterr().err
