@@ -142,7 +142,8 @@ def _start_worker(*args):
 
 
 def _worker_batch(index):
-    return make_batch(*_worker["args"][:4], index, *_worker["args"][4:])
+    synth, real, batch_size, seed, real_share, splice_share = _worker["args"]
+    return make_batch(synth, real, batch_size, seed, index, real_share, splice_share)
 
 
 BATCH_TIMEOUT = 300  # seconds a drawing process may take for one batch (about 0.2 s for 128 lines): past it, fail
