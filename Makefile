@@ -20,8 +20,10 @@ install: $(INSTALLED)
 run: install messages
 	$(BIN)/python -m digitsite.stack run
 
+# Two processes (pytest-xdist), each with its own test database and Redis database: most of the slow tests wait
+# on workers, servers and restarts rather than on the CPU.
 test: install browser messages
-	$(BIN)/python -m digitsite.stack test
+	$(BIN)/python -m digitsite.stack test --numprocesses 2 --dist worksteal
 
 # Translations: the .po catalogs in locale/ are compiled (.mo, not committed) with GNU gettext's msgfmt.
 # After changing marked text: $(BIN)/python manage.py makemessages [-d djangojs] -l ta -l hi --ignore=.venv --ignore=var

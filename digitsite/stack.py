@@ -9,6 +9,7 @@ under var/redis, and stopped again on exit. Ctrl-C stops everything started here
 """
 
 import argparse
+import fcntl
 import os
 import signal
 import socket
@@ -104,13 +105,18 @@ def collect_static(environment):
     """collectstatic into the environment's STATIC_ROOT unless it is up to date (its manifest newer than our
     static files and the requirements): compressing every file takes half a minute on two cores, and the
     production storage refuses a page that names a file its manifest lacks."""
-    manifest = Path(environment["STATIC_ROOT"]) / "staticfiles.json"
-    if manifest.exists():
-        built = manifest.stat().st_mtime
-        sources = [BASE_DIR / "requirements.txt", *(BASE_DIR / "static").rglob("*")]
-        if all(path.stat().st_mtime <= built for path in sources if path.is_file()):
-            return
-    subprocess.run(manage("collectstatic", "--noinput", "-v0"), env=environment, check=True)
+    root = Path(environment["STATIC_ROOT"])
+    root.parent.mkdir(parents=True, exist_ok=True)
+    # One at a time: the test processes share one STATIC_ROOT, and a half-written manifest would fail a page.
+    with open(root.parent / f".{root.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = root / "staticfiles.json"
+        if manifest.exists():
+            built = manifest.stat().st_mtime
+            sources = [BASE_DIR / "requirements.txt", *(BASE_DIR / "static").rglob("*")]
+            if all(path.stat().st_mtime <= built for path in sources if path.is_file()):
+                return
+        subprocess.run(manage("collectstatic", "--noinput", "-v0"), env=environment, check=True)
 
 
 def celery(*args):

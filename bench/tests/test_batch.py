@@ -79,8 +79,8 @@ def test_the_report_states_the_figures_and_the_goal():
 
 
 @pytest.mark.worker
-def test_a_tiny_run_reads_every_item_and_exports_them(tmp_path, fake_mnist):
-    environment = bench_environment(13)
+def test_a_tiny_run_reads_every_item_and_exports_them(tmp_path, fake_mnist, own_redis):
+    environment = bench_environment(own_redis.url)
     result = subprocess.run(
         [sys.executable, "-m", "bench.batch", "--mnist", str(fake_mnist), "--count", "5",
          "--export-count", "12", "--celery", "1", "--web-workers", "1", "--web-threads", "4", "--out", str(tmp_path)],

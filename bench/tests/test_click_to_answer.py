@@ -1,4 +1,4 @@
-"""The click-to-answer benchmark runs end to end: two drawings on its own SQLite and Redis database."""
+"""The click-to-answer benchmark runs end to end: two drawings on its own SQLite database and Redis."""
 
 import json
 import subprocess
@@ -14,9 +14,9 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 @pytest.mark.worker
 @pytest.mark.browser
-def test_two_drawings_are_timed_and_reported(tmp_path, browser):
+def test_two_drawings_are_timed_and_reported(tmp_path, browser, own_redis):
     # `browser` only for its check: without Chromium this is skipped (failed on CI) like every browser test.
-    environment = bench_environment(14)
+    environment = bench_environment(own_redis.url)
     result = subprocess.run(
         [sys.executable, "-m", "bench.click_to_answer", "--drawings", "2", "--out", str(tmp_path)],
         cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=300,

@@ -1,4 +1,4 @@
-"""The load benchmark runs end to end: a short run with two users, on its own SQLite and Redis database."""
+"""The load benchmark runs end to end: a short run with two users, on its own SQLite database and Redis."""
 
 import subprocess
 import sys
@@ -12,8 +12,8 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.worker
-def test_a_short_run_writes_a_report_and_counts_every_prediction(tmp_path):
-    environment = bench_environment(14)
+def test_a_short_run_writes_a_report_and_counts_every_prediction(tmp_path, own_redis):
+    environment = bench_environment(own_redis.url)
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--users", "2", "--rate", "10", "--duration", "4", "--out", str(tmp_path)],
         cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=300,
