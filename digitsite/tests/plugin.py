@@ -5,6 +5,8 @@ own; otherwise one process's worker thread would take the other's tasks, whose r
 import os
 from urllib.parse import urlsplit
 
+from digitsite.stack import DEFAULT_REDIS_URL
+
 
 def redis_url_for(url, worker):
     """gw0 keeps the database the URL names, gw1 the one below it, and so on (Redis has 16)."""
@@ -14,5 +16,6 @@ def redis_url_for(url, worker):
 
 
 # xdist names the worker ("gw0", "gw1", ...) in the environment before pytest, and so this module, starts there.
-if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("REDIS_URL"):
-    os.environ["REDIS_URL"] = redis_url_for(os.environ["REDIS_URL"], os.environ["PYTEST_XDIST_WORKER"])
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["REDIS_URL"] = redis_url_for(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+                                            os.environ["PYTEST_XDIST_WORKER"])
