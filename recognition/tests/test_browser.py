@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.tests.browser import log_in as form_log_in
+from accounts.tests.browser import save_screenshot
 from accounts.tests.factories import make_user
 from bench.click_to_answer import draw_seven
 from recognition.models import Prediction
@@ -47,8 +48,7 @@ def test_draw_a_seven_and_see_it_read(live_server, page, celery_worker):
     assert page.url.endswith("/draw/")
     # One long-poll, answered when the reading ended: no polling, no page load.
     assert len(panel_requests) == 1 and panel_requests[0].endswith("/panel/?wait=10")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "draw-answer-1280x900.png")
+    save_screenshot(page, SCREENSHOTS / "draw-answer-1280x900.png")
     page.get_by_role("link", name="Open the result page").click()
     page.get_by_role("heading", name="Result").wait_for()
     assert page.locator("#digit").inner_text() == "7"

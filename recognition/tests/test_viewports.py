@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
 from accounts.tests.browser import log_in as form_log_in
+from accounts.tests.browser import save_screenshot
 from accounts.tests.factories import PASSWORD, make_user
 from recognition import services
 
@@ -39,8 +40,7 @@ def open_page(page, url, name, size):
     page.wait_for_load_state("load")
     width = size[0]
     assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways at {width}"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}-{size[0]}x{size[1]}.png", full_page=True)
+    save_screenshot(page, SCREENSHOTS / f"{name}-{size[0]}x{size[1]}.png", full_page=True)
 
 
 @pytest.mark.parametrize("size", VIEWPORTS, ids=[f"{w}x{h}" for w, h in VIEWPORTS])
