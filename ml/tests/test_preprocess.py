@@ -151,6 +151,14 @@ def test_tiny_image():
     assert extent(digit)[0] == 20
 
 
+@pytest.mark.parametrize("size", [(1, 40), (40, 1), (1, 1)])
+def test_one_pixel_wide_crop_means_no_digit(size):
+    # Not an upload (decode_image refuses under 8x8), but a box the string reader may cut for the digit CNN.
+    pixels = np.full(size[::-1], 255, np.uint8)
+    pixels[size[1] // 3: 2 * size[1] // 3 + 1, size[0] // 3: 2 * size[0] // 3 + 1] = 0
+    assert prepare(Image.fromarray(pixels)) is None
+
+
 def test_huge_image():
     image = draw_digit(7, size=(6000, 4000), box=(2500, 1500, 600, 1000), width=90)
     digit = read(encode(image, "PNG", compress_level=1))
