@@ -311,7 +311,7 @@ def _scan_ink(pixels, dark_ink):
         ink /= np.maximum(1.0 - background, 0.05)  # illumination scales dark ink's contrast
     # Peak of 2x2 block means, so that single hot pixels do not count as ink.
     h, w = (side // 2 * 2 for side in ink.shape)
-    if not (h and w):  # a crop one pixel wide or high (the digit CNN's re-reading cuts crops from boxes)
+    if not (h and w):  # one pixel wide or high: never an upload (refused under 8x8), but prepare takes crops too
         return None
     peak = ink[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).max()
     if peak < MIN_CONTRAST:
