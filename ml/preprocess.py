@@ -300,6 +300,20 @@ def _ink(gray, image=None):
     return ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1], (top + int(rows[0]), left + int(cols[0]))
 
 
+def _normalise_contrast(ink):
+    """Contrast (ink high) scaled so that the strongest stroke is 1 and what is fainter than NOISE_FLOOR of it is
+    0; None when even the strongest is under MIN_CONTRAST. The peak is that of 2x2 block means, so that single hot
+    pixels do not count as ink; an image one pixel wide or high has none (never an upload, which is refused under
+    8x8, but prepare takes crops too)."""
+    h, w = (side // 2 * 2 for side in ink.shape)
+    if not (h and w):
+        return None
+    peak = ink[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).max()
+    if peak < MIN_CONTRAST:
+        return None
+    return np.clip((ink / peak - NOISE_FLOOR) / (1.0 - NOISE_FLOOR), 0.0, 1.0)
+
+
 def _scan_ink(pixels, dark_ink):
     """Ink of a small scan or crop (contrast to a smooth model of the uneven paper, normalised) cropped to
     the ink, and the crop's (top, left)."""
@@ -309,14 +323,9 @@ def _scan_ink(pixels, dark_ink):
     ink = signal - background
     if dark_ink:
         ink /= np.maximum(1.0 - background, 0.05)  # illumination scales dark ink's contrast
-    # Peak of 2x2 block means, so that single hot pixels do not count as ink.
-    h, w = (side // 2 * 2 for side in ink.shape)
-    if not (h and w):  # one pixel wide or high: never an upload (refused under 8x8), but prepare takes crops too
+    ink = _normalise_contrast(ink)
+    if ink is None:
         return None
-    peak = ink[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).max()
-    if peak < MIN_CONTRAST:
-        return None
-    ink = np.clip((ink / peak - NOISE_FLOOR) / (1.0 - NOISE_FLOOR), 0.0, 1.0)
     top, left = np.flatnonzero(ink.any(axis=1))[0], np.flatnonzero(ink.any(axis=0))[0]
     return _crop_to_ink(ink), (int(top), int(left))
 
@@ -417,14 +426,9 @@ def _flattened_ink(gray, image):
     if dark_ink:
         ink /= np.maximum(background, 0.05)  # illumination scales dark ink's contrast
     ink[~full(sheet, Image.Resampling.NEAREST)] = 0.0
-    # Peak of 2x2 block means, so that single hot pixels do not count as ink.
-    h, w = (side // 2 * 2 for side in ink.shape)
-    if not (h and w):
+    ink = _normalise_contrast(ink)
+    if ink is None:
         return None
-    peak = ink[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)).max()
-    if peak < MIN_CONTRAST:
-        return None
-    ink = np.clip((ink / peak - NOISE_FLOOR) / (1.0 - NOISE_FLOOR), 0.0, 1.0)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     crop = np.s_[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1]
     rim = None
