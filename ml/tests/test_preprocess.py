@@ -153,7 +153,7 @@ def test_tiny_image():
 
 @pytest.mark.parametrize("size", [(1, 40), (40, 1), (1, 1)])
 def test_one_pixel_wide_crop_means_no_digit(size):
-    # Not an upload (decode_image refuses under 8x8), but a box the string reader may cut for the digit CNN.
+    # Never an upload (decode_image refuses under 8x8), but prepare takes crops too, and must answer for any.
     pixels = np.full(size[::-1], 255, np.uint8)
     pixels[size[1] // 3: 2 * size[1] // 3 + 1, size[0] // 3: 2 * size[0] // 3 + 1] = 0
     assert prepare(Image.fromarray(pixels)) is None
