@@ -212,6 +212,8 @@ class FoundInk(NamedTuple):
     ink: np.ndarray  # strength in [0, 1] over the box holding the ink
     origin: tuple[int, int]  # the box's (top, left) in the image as reduced by decode_image
     photo: bool  # read as a photo: larger than a scan, and not a field cut from a scan of printed paper
+    paper: np.ndarray | None = None  # a scan's paper level (0-1) as fitted over the whole image; None on even paper
+    dark_ink: bool = True  # darker than the paper (found from the image's border and its extreme grey levels)
 
 
 def ink_map(image: Image.Image) -> FoundInk | None:
@@ -291,7 +293,7 @@ def _ink(gray, image=None):
         table = np.clip((contrast / peak - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0, 1)
         left, top, right, bottom = gray.point(((table > 0) * 255).tolist()).getbbox()  # ints: Pillow rounds each
         ink = table[pixels[top:bottom, left:right]]
-        width, rim, photo = pixels.shape[1], None, max(gray.size) > SCAN_SIDE
+        width, rim, photo, paper = pixels.shape[1], None, max(gray.size) > SCAN_SIDE, None
     else:
         # Larger than a scan: a photo, unless its "sheet" is printed (a security background), as in a field
         # cut from a high-resolution scan, where the print breaks the paper into pieces that are not a sheet.
@@ -301,29 +303,29 @@ def _ink(gray, image=None):
             found = _scan_ink(pixels, dark_ink)
         if found is None:
             return None
-        ink, (top, left), width, rim = found if photo else (*found, pixels.shape[1], None)
+        ink, (top, left), width, rim = found if photo else (*found[:2], pixels.shape[1], None)
+        paper = None if photo else found[2]
     ink = _drop_lines_and_specks(ink, width, rim)
     if not ink.any():  # it was all a ruled line
         return None
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     return FoundInk(ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1], (top + int(rows[0]), left + int(cols[0])),
-                    photo)
+                    photo, paper, bool(dark_ink))
 
 
-def even_light(grey):
+def even_light(grey, found):
     """A grey scan (float, 0-255) with its paper brought to one level where the light falls unevenly across it
-    (a shadow's edge, a lamp to one side): dark ink is divided by the paper's level, light ink has it taken off.
-    Otherwise the scan itself: a security print's pattern alone moves the fitted level (ORAND's train split: by
-    0.12 for half its fields, 0.33 at the 99th percentile, 0.43 at most), and taking that off too misreads some."""
-    lum = grey / 255
-    dark_ink = np.median(lum) >= 0.5
-    level = _surface(1 - lum if dark_ink else lum)
-    if level.max() - level.min() <= UNEVEN_LIGHT:
+    (a shadow's edge, a lamp to one side): dark ink is divided by the paper's level (ink_map's FoundInk), light
+    ink has it taken off. Otherwise the scan itself: a security print's pattern alone moves the fitted level (ORAND's
+    train split: by 0.12 for half its fields, 0.33 at the 99th percentile, 0.43 at most), and taking that off too
+    misreads some."""
+    paper = found.paper
+    if paper is None or paper.max() - paper.min() <= UNEVEN_LIGHT:
         return grey
-    if dark_ink:
-        paper = np.clip(1 - level, 0.05, 1)
-        return np.clip(255 * lum / paper * np.median(paper), 0, 255).astype(np.float32)
-    return np.clip(255 * (lum - level + np.median(level)), 0, 255).astype(np.float32)
+    level = np.median(paper)
+    if found.dark_ink:
+        return np.clip(grey / np.maximum(paper, 0.05) * level, 0, 255).astype(np.float32)
+    return np.clip(grey - 255 * (paper - level), 0, 255).astype(np.float32)
 
 
 def _normalise_contrast(ink):
@@ -353,7 +355,7 @@ def _scan_ink(pixels, dark_ink):
     if ink is None:
         return None
     top, left = np.flatnonzero(ink.any(axis=1))[0], np.flatnonzero(ink.any(axis=0))[0]
-    return _crop_to_ink(ink), (int(top), int(left))
+    return _crop_to_ink(ink), (int(top), int(left)), 1.0 - background if dark_ink else background
 
 
 def _drop_lines_and_specks(ink, image_width, rim=None):

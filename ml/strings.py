@@ -176,8 +176,8 @@ def prepare_line(data):
     found = ink_map(image)
     if found is None:
         return None
-    ink, (top, left), photo = found
-    if photo:
+    ink, (top, left) = found.ink, found.origin
+    if found.photo:
         # A photo: the grey around the writing holds shadows and uneven light, which ink_map has taken
         # out; read its ink as dark on white (on the tuning photos, seed 7: 77 % exact against 73 %), its weak
         # ink strengthened (PHOTO_GAMMA): the reduced photo covers a thin pen's strokes only in part, and at
@@ -187,7 +187,7 @@ def prepare_line(data):
     else:
         # A scan or a field cut from one: the model was trained on such grey (ORAND validation: 84.5 % exact,
         # against 80.7 % reading ink_map's ink).
-        grey, origin = even_light(np.asarray(_luminance(image), np.float32)), (0, 0)
+        grey, origin = even_light(np.asarray(_luminance(image), np.float32), found), (0, 0)
     top, left = top - origin[0], left - origin[1]  # the ink's box in grey
     box = grey[top: top + ink.shape[0], left: left + ink.shape[1]]
     paper = np.median(box)

@@ -114,6 +114,6 @@ def test_any_photo_sized_pattern_gives_a_digit_in_the_image_or_none(pixels, tint
     image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
     found = ink_map(image)
     if found is not None:
-        ink, (top, left), _ = found
+        ink, (top, left) = found.ink, found.origin
         assert ink.any() and top + ink.shape[0] <= image.height and left + ink.shape[1] <= image.width
     assert_mnist_form(prepare(image))
