@@ -212,8 +212,8 @@ class FoundInk(NamedTuple):
     ink: np.ndarray  # strength in [0, 1] over the box holding the ink
     origin: tuple[int, int]  # the box's (top, left) in the image as reduced by decode_image
     photo: bool  # read as a photo: larger than a scan, and not a field cut from a scan of printed paper
-    paper: np.ndarray | None = None  # a scan's paper level (0-1) as fitted over the whole image; None on even paper
-    dark_ink: bool = True  # darker than the paper (found from the image's border and its extreme grey levels)
+    paper: np.ndarray | None  # a scan's paper level (0-1) as fitted over the whole image; None on even paper
+    dark_ink: bool  # darker than the paper (found from the image's border and its extreme grey levels)
 
 
 def ink_map(image: Image.Image) -> FoundInk | None:
@@ -343,8 +343,8 @@ def _normalise_contrast(ink):
 
 
 def _scan_ink(pixels, dark_ink):
-    """Ink of a small scan or crop (contrast to a smooth model of the uneven paper, normalised) cropped to
-    the ink, and the crop's (top, left)."""
+    """Ink of a scan or a field cut from one (contrast to a smooth model of the uneven paper, normalised) cropped
+    to the ink, the crop's (top, left), and that model: the paper's level (0-1) over the whole image."""
     lum = pixels.astype(np.float32) / 255.0
     signal = 1.0 - lum if dark_ink else lum
     background = _surface(signal)
