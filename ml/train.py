@@ -153,6 +153,9 @@ def main(argv=None):
     parser.add_argument("--splice", type=float, default=0.0, metavar="P",
                         help="with --strings: share of the real lines made of two train lines cut between digits "
                         "and joined (default 0)")
+    parser.add_argument("--binarize", type=float, default=0.0, metavar="P",
+                        help="with --strings: share of all lines made black and white, as bitonal scanners give "
+                        "them (default 0)")
     parser.add_argument("--steps-per-epoch", type=int, default=500, help="with --strings: batches per epoch")
     parser.add_argument("--workers", type=int, default=max(0, (os.cpu_count() or 1) - 2),
                         help="with --strings: processes drawing the synthetic lines (default: cores - 2; "
@@ -172,6 +175,8 @@ def main(argv=None):
         parser.error("--distill needs --init: the model whose MNIST answers are kept")
     if args.splice and not (args.strings and args.orand and 0 < args.splice <= 1):
         parser.error("--splice P needs --strings, --orand (it cuts ORAND train lines) and 0 < P <= 1")
+    if args.binarize and not (args.strings and 0 < args.binarize <= 1):
+        parser.error("--binarize P needs --strings and 0 < P <= 1")
     if args.strings:
         from ml.train_strings import train
 

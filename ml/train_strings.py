@@ -105,6 +105,15 @@ def distort(grey, rng):
     return np.clip(grey + rng.normal(0, rng.uniform(0, 6), grey.shape), 0, 255)
 
 
+def binarize(grey, rng):
+    """A line as a bitonal scanner gives it (cheque image exchange: black and white): ink black, paper white, cut at
+    a level drawn between the ink's and the paper's. The shipped reader, trained without such lines, reads 80.7 % of
+    the test split binarised against 89.0 % as scanned (ml.robustness)."""
+    paper, ink = float(np.median(grey)), float(np.percentile(grey, 0.5))
+    level = ink + (paper - ink) * rng.uniform(0.35, 0.65)
+    return np.where(grey < level, 0.0, 255.0).astype(np.float32)
+
+
 def encode(labels):
     """Digit strings -> (N, MAX_DIGITS) int32 padded with -1 (CTC reads each label's length from it)."""
     y = np.full((len(labels), MAX_DIGITS), -1, np.int32)
@@ -113,10 +122,11 @@ def encode(labels):
     return y
 
 
-def make_batch(synth, real, batch_size, seed, index, real_share=REAL_SHARE, splice_share=0.0):
+def make_batch(synth, real, batch_size, seed, index, real_share=REAL_SHARE, splice_share=0.0, binarize_share=0.0):
     """Batch ``index`` of a run, (x, y): synthetic lines and, real_share of them, distorted ORAND train lines, of
-    which splice_share are two train lines spliced (``splice``). Each batch draws from its own random stream, so it
-    is the same whichever process makes it."""
+    which splice_share are two train lines spliced (``splice``); binarize_share of all the lines are then made black
+    and white (``binarize``). Each batch draws from its own random stream, so it is the same whichever process
+    makes it."""
     rng = synth.rng = np.random.default_rng([seed, index])
     images, labels = [], []
     for _ in range(batch_size):
@@ -129,6 +139,8 @@ def make_batch(synth, real, batch_size, seed, index, real_share=REAL_SHARE, spli
             image, label = distort(line[0], rng), line[1]
         else:
             image, label = synth.line()
+        if binarize_share and rng.random() < binarize_share:  # no draw at 0: the same lines as before
+            image = binarize(image, rng)
         images.append(normalise_line(image))
         labels.append(label)
     return np.stack(images)[..., None], encode(labels)
@@ -142,24 +154,25 @@ def _start_worker(*args):
 
 
 def _worker_batch(index):
-    synth, real, batch_size, seed, real_share, splice_share = _worker["args"]
-    return make_batch(synth, real, batch_size, seed, index, real_share, splice_share)
+    synth, real, batch_size, seed, real_share, splice_share, binarize_share = _worker["args"]
+    return make_batch(synth, real, batch_size, seed, index, real_share, splice_share, binarize_share)
 
 
 BATCH_TIMEOUT = 300  # seconds a drawing process may take for one batch (about 0.2 s for 128 lines): past it, fail
 
 
-def batches(synth, real, batch_size, seed, real_share=REAL_SHARE, workers=0, splice_share=0.0):
+def batches(synth, real, batch_size, seed, real_share=REAL_SHARE, workers=0, splice_share=0.0, binarize_share=0.0):
     """Endless batches 0, 1, 2 ... made here or, with ``workers``, by that many processes, a few batches ahead:
     one core draws about 600 lines/s, which would leave a GPU waiting. The batches are the same either way."""
     if not workers:
         for index in itertools.count():
-            yield make_batch(synth, real, batch_size, seed, index, real_share, splice_share)
+            yield make_batch(synth, real, batch_size, seed, index, real_share, splice_share, binarize_share)
     # spawn, not fork: this process runs TensorFlow's threads, and a forked child may inherit their held locks.
     # An executor, not multiprocessing.Pool: a drawing process that dies breaks its futures at once (Pool would wait
     # for ever on its lost task, and its terminate() can hang on the queue lock the dead process held).
     pool = concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context("spawn"), _start_worker,
-                                                  (synth, real, batch_size, seed, real_share, splice_share))
+                                                  (synth, real, batch_size, seed, real_share, splice_share,
+                                                   binarize_share))
     try:
         ahead = collections.deque(pool.submit(_worker_batch, i) for i in range(2 * workers))
         for index in itertools.count(len(ahead)):
@@ -245,7 +258,8 @@ def train(args):
 
     synth = LineSynth(x_mnist, y_mnist, crops, seed=args.seed)
     # A plain generator, which every backend takes (TensorFlow's wraps it in a prefetching tf.data pipeline).
-    dataset = batches(synth, real, args.batch_size, args.seed, args.real_share, args.workers, args.splice)
+    dataset = batches(synth, real, args.batch_size, args.seed, args.real_share, args.workers, args.splice,
+                      args.binarize)
 
     # --init fine-tunes a trained reader (its width wins); it is kept only where validation improves on it.
     model = keras.models.load_model(args.init, compile=False) if args.init else build_crnn(HEIGHT, WIDTH, args.width)
@@ -266,6 +280,7 @@ def train(args):
                  "real_lines": f"ORAND-CAR-A train split ({len(real[1])} lines, {args.real_share:.0%} of each batch, "
                                 f"{args.splice:.0%} of them two lines spliced)"
                                if real else None,
+                 "binarized": f"{args.binarize:.0%} of all lines made black and white (ml.train_strings.binarize)",
                  "split": "ml/splits/orand-car-a.json", "validation": validation},
         "architecture": "conv 3x3 w pool 2w pool 4w 4w pool(2,1) 4w max over height, BatchNorm+ReLU; "
                         "Conv1D 4w x3 (dilation 1, 2, 4); dense 11 (blank 10); CTC, greedy decoding",

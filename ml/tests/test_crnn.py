@@ -223,13 +223,34 @@ def test_batches_are_the_same_whichever_process_makes_them():
 
     real = real_line([1, 2], gaps=[6]), real_line([7], gaps=[])  # two "real lines", to take that path (spliced) too
     real = tuple(zip(*real))
-    here = batches(LineSynth(*box_digits(), seed=0), real, 4, seed=5, real_share=0.5, splice_share=0.5)
-    pooled = batches(LineSynth(*box_digits(), seed=1), real, 4, seed=5, real_share=0.5, workers=2, splice_share=0.5)
+    here = batches(LineSynth(*box_digits(), seed=0), real, 4, seed=5, real_share=0.5, splice_share=0.5,
+                   binarize_share=0.5)
+    pooled = batches(LineSynth(*box_digits(), seed=1), real, 4, seed=5, real_share=0.5, workers=2, splice_share=0.5,
+                     binarize_share=0.5)
     made = [(next(here), next(pooled)) for _ in range(5)]
     for (x, y), (x2, y2) in made:
         assert x.shape == (4, HEIGHT, WIDTH, 1) and np.array_equal(x, x2) and np.array_equal(y, y2)
     assert not np.array_equal(made[0][0][0], made[1][0][0])  # and batch to batch they differ
     pooled.close()
+
+
+def test_binarized_lines_are_black_ink_on_white_and_none_are_drawn_at_share_0():
+    """Bitonal scans: every pixel black or white, the ink black and the paper white; at share 0 the batches are the
+    ones drawn before the option existed (it takes no draw from the stream)."""
+    from ml.train_strings import binarize, make_batch
+
+    rng = np.random.default_rng(0)
+    grey = np.full((40, 120), 200.0)
+    grey[10:30, 20:26] = 60.0  # a stroke
+    grey[::5] -= 30  # a printed pattern, fainter than the ink
+    for _ in range(20):
+        bitonal = binarize(grey, rng)
+        assert set(np.unique(bitonal)) == {0.0, 255.0}
+        assert (bitonal[10:30, 20:26] == 0).all() and bitonal[1, 60] == 255
+    synth, real = LineSynth(*box_digits(), seed=0), tuple(zip(real_line([1, 2], gaps=[6])))
+    plain = make_batch(synth, real, 4, 5, 0, 0.5)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, make_batch(synth, real, 4, 5, 0, 0.5, binarize_share=0.0)))
+    assert not np.array_equal(plain[0], make_batch(synth, real, 4, 5, 0, 0.5, binarize_share=1.0)[0])
 
 
 def test_a_drawing_process_that_dies_fails_the_run_with_a_clear_error():

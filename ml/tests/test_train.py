@@ -52,10 +52,11 @@ def test_the_distillation_loss_adds_to_the_label_s_cross_entropy_only_on_mnist_i
 
 
 @pytest.mark.parametrize("argv", [["--distill", "1"], ["--splice", "0.5"], ["--strings", "--splice", "0.5"],
-                                  ["--strings", "--orand", "x", "--splice", "2"]])
+                                  ["--strings", "--orand", "x", "--splice", "2"], ["--binarize", "0.2"],
+                                  ["--strings", "--binarize", "1.5"]])
 def test_options_that_cannot_apply_are_refused_before_anything_is_read(argv, capsys):
-    """--distill without the model to keep, --splice without ORAND lines to cut or outside (0, 1]: a usage error,
-    not a run that quietly ignores the option."""
+    """--distill without the model to keep, --splice without ORAND lines to cut or outside (0, 1], --binarize
+    without string lines or outside (0, 1]: a usage error, not a run that quietly ignores the option."""
     with pytest.raises(SystemExit) as stopped:
         main(["--mnist", "/nonexistent/mnist.npz", *argv])
     assert stopped.value.code == 2 and "needs" in capsys.readouterr().err
