@@ -73,7 +73,8 @@ MIN_CONTRAST = 0.12  # weakest ink/background difference that counts as a digit 
 NOISE_FLOOR = 0.25  # ink fainter than this fraction of the strongest stroke is background
 SPECK_FRACTION = 0.05  # blobs smaller than this fraction of the largest are dust or noise
 LINE_SPAN, LINE_ASPECT = 0.9, 8  # ink across 90% of the image width, 8x wider than high, is a line
-SCAN_SIDE = 512  # images up to this size are scans or crops, read against a smooth paper; larger ones are photos
+SCAN_SIDE = 512  # images up to this size are scans or crops, read against a smooth paper; larger ones are photos,
+# unless their paper is printed (PLAIN_PAPER)
 PAPER_SIDE = 256  # the sheet and its lighting are found on a copy reduced to about this size
 EDGE = 0.1  # change of log level per pixel of that copy, in any colour, that is an edge (paper on desk, ink)
 SHEET_OPENING = 0.06  # bits of the desk narrower than this share of the photo's longer side are cut off the sheet
