@@ -300,12 +300,15 @@ def _ink(gray, image=None):
         # cut from a high-resolution scan, where the print breaks the paper into pieces that are not a sheet.
         found = _flattened_ink(gray, image) if max(gray.size) > SCAN_SIDE else PRINTED
         photo = found is not PRINTED
-        if not photo:
+        if photo:
+            if found is None:
+                return None
+            (ink, (top, left), width, rim), paper = found, None
+        else:
             found = _scan_ink(pixels, dark_ink)
-        if found is None:
-            return None
-        ink, (top, left), width, rim = found if photo else (*found[:2], pixels.shape[1], None)
-        paper = None if photo else found[2]
+            if found is None:
+                return None
+            (ink, (top, left), paper), width, rim = found, pixels.shape[1], None
     ink = _drop_lines_and_specks(ink, width, rim)
     if not ink.any():  # it was all a ruled line
         return None
