@@ -114,6 +114,17 @@ def binarize(grey, rng):
     return np.where(grey < level, 0.0, 255.0).astype(np.float32)
 
 
+def validation_lines(root, binarize_share, seed):
+    """(grey images, labels) a run is chosen on: ORAND-CAR-A's validation split, and where the run learns bitonal
+    lines (binarize_share > 0) each of them made black and white too, so that it is chosen on those as much as on
+    the lines as scanned."""
+    images, labels, _ = orand_lines(root, "validation")
+    if binarize_share:
+        rng = np.random.default_rng(seed)
+        images, labels = [*images, *(binarize(image, rng) for image in images)], [*labels, *labels]
+    return images, labels
+
+
 def encode(labels):
     """Digit strings -> (N, MAX_DIGITS) int32 padded with -1 (CTC reads each label's length from it)."""
     y = np.full((len(labels), MAX_DIGITS), -1, np.int32)
@@ -248,8 +259,9 @@ def train(args):
     crops = orand_train_crops(args.orand) if args.orand else None
     real = orand_lines(args.orand, "train") if args.orand else None
     if args.orand:  # choose on the real validation split; the test split is never read here
-        val_images, val_labels, _ = orand_lines(args.orand, "validation")
-        validation = "ORAND-CAR-A validation split"
+        val_images, val_labels = validation_lines(args.orand, args.binarize, args.seed + 2)
+        validation = "ORAND-CAR-A validation split" + (
+            ", each line as scanned and made black and white (binarize, seed + 2)" if args.binarize else "")
     else:
         val_synth = LineSynth(x_mnist, y_mnist, seed=args.seed + 1)
         val_images, val_labels = zip(*(val_synth.line() for _ in range(512)))

@@ -253,6 +253,27 @@ def test_binarized_lines_are_black_ink_on_white_and_none_are_drawn_at_share_0():
     assert not np.array_equal(plain[0], make_batch(synth, real, 4, 5, 0, 0.5, binarize_share=1.0)[0])
 
 
+def test_a_run_that_learns_bitonal_lines_is_chosen_on_them_too(tmp_path):
+    """With --binarize the validation lines are the split as scanned and then each made black and white, with
+    the same labels; without it, the split alone."""
+    from ml.train_strings import validation_lines
+
+    names = orand_split("validation")
+    (tmp_path / "images").mkdir()
+    for k, name in enumerate(names):
+        page = np.full((30, 60), 190, np.uint8)
+        page[8:22, 10 + k % 30: 16 + k % 30] = 50
+        Image.fromarray(page).save(tmp_path / "images" / name)
+    (tmp_path / "labels.csv").write_text("file,digits\n" + "".join(f"{n},{k % 97}\n" for k, n in enumerate(names)))
+    (tmp_path / "boxes.json").write_text("{}")
+    scanned, labels = validation_lines(tmp_path, 0.0, 9)
+    assert len(scanned) == len(names) and labels == [str(k % 97) for k in range(len(names))]
+    both, both_labels = validation_lines(tmp_path, 0.15, 9)
+    assert both_labels == labels + labels and all(np.array_equal(a, b) for a, b in zip(both, scanned))
+    assert all(set(np.unique(b)) == {0.0, 255.0} and (b[8:22, 10 + k % 30: 16 + k % 30] == 0).all()
+               for k, b in enumerate(both[len(names):]))
+
+
 def test_a_drawing_process_that_dies_fails_the_run_with_a_clear_error():
     """A drawing process killed (say, out of memory) ends the run with a message saying what happened and what to do,
     instead of leaving the training waiting for a batch that never comes; no process is left behind."""
