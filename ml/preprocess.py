@@ -83,6 +83,7 @@ UNEVEN_LIGHT = 0.4  # a scan's paper level (0-1) spanning more is lit unevenly (
 # on 99.5 % of ORAND's train split): even_light evens it
 MIN_PAPER = 0.05  # calm regions of the sheet smaller than this share of it may be inside a thick stroke
 POLARITY_BOX = 0.35  # _dark_ink's neighbourhood, half its side as a share of the scan's shorter side
+POLARITY_SIDE = 64  # _dark_ink works on block means of a scan whose shorter side is at least this, of at most 2x it
 POLARITY_TAIL = 0.3  # percent of pixels at each end of the departures from it that _dark_ink compares
 PLAIN_PAPER = 0.9  # a sheet less calm than this (its paper's share) is printed, a field cut from a scan: read as one
 PRINTED = object()  # _flattened_ink's answer for such a sheet
@@ -354,7 +355,9 @@ def _dark_ink(pixels):
     around each pixel (POLARITY_BOX of the shorter side), ink departs further than anything else does, and on the
     ink's side, however the light falls across the page (a lamp to one side turns the border's grey against the
     ink's for 42 of ORAND's 619 train fields; this rule for none, rescanned, blurred, binarised or inverted)."""
-    grey = pixels.astype(np.float32)
+    step = max(1, min(pixels.shape) // POLARITY_SIDE)  # block means: strokes still depart on the ink's side
+    h, w = pixels.shape[0] // step * step, pixels.shape[1] // step * step
+    grey = pixels[:h, :w].reshape(h // step, step, w // step, step).mean(axis=(1, 3), dtype=np.float32)
     size = max(3, int(min(grey.shape) * POLARITY_BOX) * 2 + 1)
     low, high = np.percentile(grey - ndimage.uniform_filter(grey, size, mode="nearest"),
                               [POLARITY_TAIL, 100 - POLARITY_TAIL])
@@ -529,6 +532,8 @@ def _sheet(rgb):
             ImageDraw.Draw(hull).polygon([(x, y) for y, x in corners], fill=1)
             # One pixel in from the sheet's edge, where the desk blurs into it; not at the photo's edge.
             sheet = ndimage.binary_erosion(np.asarray(hull), border_value=1)
+            if np.count_nonzero(sheet) < MIN_SHEET * calm.size:  # what was left after the opening: a stroke's
+                sheet = everywhere  # loop in a printed field, say, not a sheet (its writing would be lost)
     # Paper: the main region, and other large calm ones (beyond a shadow's sharper edge), but not those
     # enclosed by the main region, which are the insides of thick strokes or of loops.
     big = sizes >= MIN_PAPER * np.count_nonzero(sheet)
