@@ -102,7 +102,7 @@ class Recognizer(LiteModel):
             # The engine asks the CRNN for digit probabilities only, never for a re-read string: another model's
             # folder needs no re-reading fitted to its CNN (ml.evaluate --models on a candidate).
             self.strings = (get_string_reader() if shipped
-                            else StringReader(strings_dir, calibrated=False, reread=False))
+                            else StringReader(strings_dir, calibrated=False, reread=False, bitonal=False))
             crnn = self.strings.card["version"]
             if crnn != self.ensemble["string_model_version"]:
                 raise ValueError(f"{model_dir}: the ensemble was fitted with string model "

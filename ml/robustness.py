@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps
 
 from ml.data import orand_split, read_labels
+from ml.strings import bilevel
 
 
 def _png(image):
@@ -92,7 +93,7 @@ CHANGES = {
     "light from one side (to 0.55)": _grey_map(lambda a, rng: a * np.linspace(0.55, 1.0, a.shape[1])[None]),
     "inverted": lambda grey, rng: _png(ImageOps.invert(grey)),
     "16-bit grey": lambda grey, rng: _png(Image.fromarray(np.asarray(grey).astype(np.uint16) * 257)),
-    "bilevel (threshold 128)": lambda grey, rng: _png(grey.point(lambda v: 255 if v > 128 else 0).convert("1")),
+    "bilevel (threshold 128)": lambda grey, rng: _png(bilevel(grey)),  # BITONAL_LEVEL
 }
 
 

@@ -22,6 +22,7 @@ validation split, stored in the model card, maps the raw confidence to a calibra
 decides auto-acceptance.
 """
 import argparse
+import io
 import itertools
 import json
 import time
@@ -40,6 +41,8 @@ from ml.preprocess import (ImageError, _luminance, decode_image, decode_image_an
 from ml.synth_strings import HEIGHT, WIDTH, crop_ink, fit_line, fitted_width, line_ink
 
 STRINGS_DIR = MODEL_DIR / "strings"
+BITONAL = "strings-bitonal"  # beside the CRNN's folder: the CRNN that reads black-and-white files, where present
+BITONAL_LEVEL = 128  # the grey at which fit_calibration makes a split's files black and white for that CRNN
 MARGIN = 0.5  # paper kept around the writing that ink_map found, in line heights: what it dropped comes back
 PHOTO_PAD = 4  # white kept around a photo's ink map
 # A photo's ink strength is raised to this power: 800 tuning photo strings (ml.photos --strings --seed 7) read
@@ -167,6 +170,7 @@ class _Line:
     to_file: float  # file pixels per decoded-image pixel
     seconds: float
     image: "Image.Image | None" = None  # the decoded image, where the digit CNN re-reads unsure characters
+    bitonal: bool = False  # black and white only (at most two colours), as bitonal cheque scanners give them
 
 
 def prepare_line(data):
@@ -206,7 +210,17 @@ def prepare_line(data):
     h, w = band.shape
     return _Line(x=fit_line(band), origin=(origin[0] + top + band_top, origin[1] + left + band_left),
                  scale=(h / HEIGHT, w / fitted_width(h, w)), to_file=width / image.width,
-                 seconds=time.perf_counter() - start, image=image)
+                 seconds=time.perf_counter() - start, image=image,
+                 bitonal=_bitonal(image))
+
+
+def _bitonal(image):
+    """Black and white only (at most two colours), as bitonal cheque scanners give fields. A file reduced to
+    WORK_SIDE has grey edges by then, and is read as the grey scan it has become."""
+    try:
+        return image.mode == "1" or image.getcolors(2) is not None
+    except ValueError:  # Pillow counts no colours of 16-bit grey: such files are grey scans
+        return False
 
 
 def mnist_line(digit):
@@ -258,10 +272,15 @@ def character_boxes(x, characters, line, lag=0.0):
 
 
 class StringReader(LiteModel):
-    """The shipped CRNN with its calibration; thread-safe."""
+    """The shipped CRNN with its calibration; thread-safe. Black-and-white files go to the CRNN trained on such
+    lines (BITONAL beside model_dir, with its own calibration), where there is one."""
 
-    def __init__(self, model_dir=STRINGS_DIR, calibrated=True, num_threads=None, reread=True):
+    def __init__(self, model_dir=STRINGS_DIR, calibrated=True, num_threads=None, reread=True, bitonal=True):
         super().__init__(model_dir, num_threads)
+        bitonal_dir = Path(model_dir).parent / BITONAL
+        self.bitonal = (StringReader(bitonal_dir, calibrated, num_threads, reread, bitonal=False)
+                        if bitonal and Path(model_dir).name != BITONAL and (bitonal_dir / "model_card.json").is_file()
+                        else None)
         # Without a fitted table the raw confidence stands and nothing is auto-accepted.
         self.calibration = self.card.get("calibration") if calibrated else None
         self.threshold = default_threshold(model_dir) if calibrated else None
@@ -293,7 +312,8 @@ class StringReader(LiteModel):
         return q / q.sum(axis=1, keepdims=True)
 
     def read(self, images: list[bytes]) -> list["StringReading | ImageError"]:
-        """Read many fields with one model call per line width; a bad file yields its ImageError in place."""
+        """Read many fields with one model call per line width (and model); a bad file yields its ImageError in
+        place."""
         lines = []
         for data in images:
             try:
@@ -301,6 +321,15 @@ class StringReader(LiteModel):
             except ImageError as error:
                 lines.append(error)
         ready = [line for line in lines if isinstance(line, _Line)]
+        bitonal = [line for line in ready if self.bitonal and line.bitonal]
+        readings = dict(zip(map(id, bitonal), self.bitonal._read_lines(bitonal) if bitonal else []))
+        grey = [line for line in ready if id(line) not in readings]
+        readings.update(zip(map(id, grey), self._read_lines(grey) if grey else []))
+        return [readings[id(line)] if isinstance(line, _Line)
+                else line if isinstance(line, ImageError) else self._blank() for line in lines]
+
+    def _read_lines(self, ready):
+        """StringReadings of prepared lines, by this reader's CRNN and calibration."""
         start = time.perf_counter()
         # One model call per width: every pass of the lines read at that width.
         widths = [read_width(line.x) for line in ready]
@@ -315,9 +344,7 @@ class StringReader(LiteModel):
         infer = (time.perf_counter() - start) / max(len(ready), 1)
         votes = [self._vote(line, p) for line, p in zip(ready, passes)]
         self._reread(ready, votes)
-        votes = iter(votes)
-        return [self._reading(line, next(votes), infer) if isinstance(line, _Line)
-                else line if isinstance(line, ImageError) else self._blank() for line in lines]
+        return [self._reading(line, vote, infer) for line, vote in zip(ready, votes)]
 
     def _blank(self):
         return StringReading(digits="", confidence=0.0, auto_accept=False, characters=[], model_version=self.version)
@@ -392,11 +419,30 @@ class StringReader(LiteModel):
 get_string_reader = ProcessWide(StringReader)  # the process-wide StringReader
 
 
+def bilevel(grey):
+    """A grey PIL image made black and white at BITONAL_LEVEL, as a bitonal scanner would give it."""
+    return grey.point(lambda v: 255 if v > BITONAL_LEVEL else 0).convert("1")
+
+
+def split_files(root, names, model_dir):
+    """The files of ORAND-CAR-A named, as the CRNN in model_dir is fitted on them: as they are, or for the CRNN of
+    black-and-white files (BITONAL), made so (bilevel)."""
+    files = [(Path(root) / "images" / name).read_bytes() for name in names]
+    if Path(model_dir).name != BITONAL:
+        return files
+    encoded = []
+    for data in files:
+        buffer = io.BytesIO()
+        bilevel(Image.open(io.BytesIO(data)).convert("L")).save(buffer, "PNG")
+        encoded.append(buffer.getvalue())
+    return encoded
+
+
 def fit_calibration(root, model_dir=STRINGS_DIR, split="validation"):
     """Read a split of ORAND-CAR-A uncalibrated; return the isotonic table and the acceptance threshold."""
     labels, names = orand_labels(root), orand_split(split)
     reader = StringReader(model_dir, calibrated=False)
-    readings = reader.read([(Path(root) / "images" / name).read_bytes() for name in names])
+    readings = reader.read(split_files(root, names, model_dir))
     raw = [r.raw_confidence for r in readings]
     correct = [r.digits == labels[name] for r, name in zip(readings, names)]
     xs, ys = pool_adjacent_violators(raw, correct)
@@ -422,8 +468,8 @@ def fit_alignment(root, model_dir=STRINGS_DIR, split="validation"):
     names = [name for name in orand_split(split) if name in boxes]
     reader = StringReader(model_dir, calibrated=False)
     lags = []
-    for name in names:
-        line = prepare_line((Path(root) / "images" / name).read_bytes())
+    for name, data in zip(names, split_files(root, names, model_dir)):
+        line = prepare_line(data)
         if line is None:
             continue
         width = read_width(line.x)
@@ -449,7 +495,7 @@ def fit_reread(root, model_dir=STRINGS_DIR, split="validation"):
     most lines right when every character is asked (the smallest among equals); then the CRNN probability below
     which a character is asked, the lowest in CONSULT_BELOW that reads as many right (each crop costs about 1 ms)."""
     labels, names = orand_labels(root), orand_split(split)
-    images = [(Path(root) / "images" / name).read_bytes() for name in names]
+    images = split_files(root, names, model_dir)
     reader = StringReader(model_dir, calibrated=False, reread=False)
     reader.digit_model = Recognizer(Path(model_dir).parent, ensemble=False)
 
@@ -479,7 +525,7 @@ def fit_ensemble(root, digit_dir=MODEL_DIR, split="validation", passes=len(PASSE
     the CNN confidence below which it is asked, the lowest in CONSULT_BELOW that reads as many right as asking it
     always (the CRNN costs about three times the CNN, and a sure CNN is seldom wrong)."""
     cnn = Recognizer(digit_dir, ensemble=False)
-    crnn = StringReader(Path(digit_dir) / "strings", calibrated=False, reread=False)
+    crnn = StringReader(Path(digit_dir) / "strings", calibrated=False, reread=False, bitonal=False)
     x, y, lines = [], [], []
     for data, digit in orand_uploads(root, split=split):  # as ml.evaluate reads the crops
         digit_x = prepare(decode_image(data))

@@ -117,11 +117,12 @@ def binarize(grey, rng):
 def validation_lines(root, binarize_share, seed):
     """(grey images, labels) a run is chosen on: ORAND-CAR-A's validation split, and where the run learns bitonal
     lines (binarize_share > 0) each of them made black and white too, so that it is chosen on those as much as on
-    the lines as scanned."""
+    the lines as scanned; a reader of bitonal lines only (binarize_share 1) on those alone."""
     images, labels, _ = orand_lines(root, "validation")
     if binarize_share:
         rng = np.random.default_rng(seed)
-        images, labels = [*images, *(binarize(image, rng) for image in images)], [*labels, *labels]
+        bitonal = [binarize(image, rng) for image in images]
+        images, labels = (bitonal, labels) if binarize_share == 1 else ([*images, *bitonal], [*labels, *labels])
     return images, labels
 
 
@@ -260,8 +261,9 @@ def train(args):
     real = orand_lines(args.orand, "train") if args.orand else None
     if args.orand:  # choose on the real validation split; the test split is never read here
         val_images, val_labels = validation_lines(args.orand, args.binarize, args.seed + 2)
-        validation = "ORAND-CAR-A validation split" + (
-            ", each line as scanned and made black and white (binarize, seed + 2)" if args.binarize else "")
+        validation = "ORAND-CAR-A validation split" + {
+            0: "", 1: ", each line made black and white (binarize, seed + 2)"}.get(
+            args.binarize, ", each line as scanned and made black and white (binarize, seed + 2)")
     else:
         val_synth = LineSynth(x_mnist, y_mnist, seed=args.seed + 1)
         val_images, val_labels = zip(*(val_synth.line() for _ in range(512)))

@@ -255,7 +255,7 @@ def test_binarized_lines_are_black_ink_on_white_and_none_are_drawn_at_share_0():
 
 def test_a_run_that_learns_bitonal_lines_is_chosen_on_them_too(tmp_path):
     """With --binarize the validation lines are the split as scanned and then each made black and white, with
-    the same labels; without it, the split alone."""
+    the same labels; without it, the split alone; at 1, the bitonal lines alone."""
     from ml.train_strings import validation_lines
 
     names = orand_split("validation")
@@ -272,6 +272,8 @@ def test_a_run_that_learns_bitonal_lines_is_chosen_on_them_too(tmp_path):
     assert both_labels == labels + labels and all(np.array_equal(a, b) for a, b in zip(both, scanned))
     assert all(set(np.unique(b)) == {0.0, 255.0} and (b[8:22, 10 + k % 30: 16 + k % 30] == 0).all()
                for k, b in enumerate(both[len(names):]))
+    bitonal, bitonal_labels = validation_lines(tmp_path, 1.0, 9)  # a reader of bitonal lines only
+    assert bitonal_labels == labels and all(np.array_equal(a, b) for a, b in zip(bitonal, both[len(names):]))
 
 
 def test_a_drawing_process_that_dies_fails_the_run_with_a_clear_error():

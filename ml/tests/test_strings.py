@@ -2,6 +2,7 @@
 the held-out split of real cheque amounts."""
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,8 @@ from PIL import Image, ImageDraw, ImageOps
 
 from ml import evaluate, predict
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of, read_labels
-from ml.preprocess import SCAN_SIDE, decode_image, even_light, ink_map
-from ml.strings import (STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, calibrate,
+from ml.preprocess import SCAN_SIDE, ImageError, decode_image, even_light, ink_map
+from ml.strings import (BITONAL, STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, calibrate,
                         character_boxes, get_string_reader, pool_adjacent_violators)
 from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth
 from ml.tests.synth import draw_digit, encode, photo
@@ -119,6 +120,26 @@ def test_a_field_from_a_high_resolution_scan_is_read_as_a_scan(reader, digits):
     line = orand_line(digits, 6)
     assert max(line.size) > SCAN_SIDE and not ink_map(decode_image(encode(line))).photo
     assert reader.read_one(encode(line)).digits == "".join(map(str, digits))
+
+
+def test_black_and_white_files_go_to_the_crnn_of_such_files(tmp_path):
+    """Where a CRNN of bitonal files sits beside the shipped one (BITONAL), a black-and-white field, 1-bit or
+    grey with two levels, is read by it, under its version and calibration; a grey field by the shipped CRNN;
+    each in its place in one batch, and a bad file keeps its error."""
+    models = tmp_path / "models"
+    shutil.copytree(STRINGS_DIR.parent, models, ignore=shutil.ignore_patterns(BITONAL, "*.keras"))
+    shutil.copytree(models / "strings", models / BITONAL)
+    card = json.loads((models / BITONAL / "model_card.json").read_text())
+    card["version"], card["calibration"]["threshold"] = "0.1+bitonal", None  # nothing auto-accepted
+    (models / BITONAL / "model_card.json").write_text(json.dumps(card))
+    grey = orand_line([9, 1, 4, 6], 2)
+    two_levels = grey.point(lambda v: 255 if v > 128 else 0)
+    files = [encode(grey), encode(two_levels.convert("1")), b"not an image", encode(two_levels)]
+    readings = StringReader(models / "strings").read(files)
+    assert [r.model_version.split()[0] for r in readings[:2]] + [readings[3].model_version.split()[0]] == [
+        StringReader().card["version"], "0.1+bitonal", "0.1+bitonal"]
+    assert isinstance(readings[2], ImageError) and not readings[1].auto_accept and not readings[3].auto_accept
+    assert StringReader(models / "strings", bitonal=False).read(files[1:2])[0].model_version == readings[0].model_version
 
 
 def lit_from_one_side(background):
