@@ -171,12 +171,13 @@ def read_strings(root, split=None, model_dir=None):
     names = orand_split(split) if split else sorted(labels)
     boxes_file = Path(root) / "boxes.json"
     truth_boxes = json.loads(boxes_file.read_text()) if boxes_file.exists() else {}
-    rows, ious, misread = [], [], []
+    rows, ious, misread, versions = [], [], [], set()
     for name in tqdm(names, desc="fields", unit="field"):
         data = (Path(root) / "images" / name).read_bytes()
         start = time.perf_counter()
         reading = reader.read_one(data)
         seconds = time.perf_counter() - start
+        versions.add(reading.model_version)
         rows.append((labels[name], reading.digits, reading.confidence, reading.auto_accept, seconds))
         if reading.digits != labels[name]:
             misread.append({"file": name, "digits": labels[name], "read": reading.digits,
@@ -187,8 +188,11 @@ def read_strings(root, split=None, model_dir=None):
     truth, digits, confidence, accepted, seconds = (np.array(column) for column in zip(*rows))
     correct = truth == digits
     lengths = np.array([len(t) for t in truth])
+    # The reader that read them (black-and-white files go to the bitonal CRNN), or each, with its threshold.
+    thresholds = {r.version: r.threshold for r in (reader, reader.bitonal) if r and r.version in versions}
     return {
-        "fields": len(names), "split": split, "model_version": reader.version, "threshold": reader.threshold,
+        "fields": len(names), "split": split, "model_version": " | ".join(thresholds),
+        "threshold": next(iter(thresholds.values())) if len(thresholds) == 1 else thresholds,
         "exact_accuracy": float(correct.mean()),
         "by_length": {int(n): {"fields": int((lengths == n).sum()), "accuracy": float(correct[lengths == n].mean())}
                       for n in np.unique(lengths)},
@@ -304,7 +308,7 @@ def main(argv=None):
         figures, confidence, correct = read_strings(args.strings, args.split, args.string_model)
         name = f"{args.strings.name}" + (f" {args.split}" if args.split else "")
         figures["pngs"] = [str(p) for p in save_string_pngs(
-            confidence, correct, figures["threshold"],
+            confidence, correct, figures["threshold"] if not isinstance(figures["threshold"], dict) else None,
             args.png.parent if args.png else args.string_model or STRINGS_DIR,
             f"{name}: {figures['exact_accuracy']:.1%} exact, ECE {figures['ece']:.1%}")]
         if args.record:

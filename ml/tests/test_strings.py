@@ -12,8 +12,8 @@ from PIL import Image, ImageDraw, ImageOps
 from ml import evaluate, predict
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of, read_labels
 from ml.preprocess import SCAN_SIDE, ImageError, decode_image, even_light, ink_map
-from ml.strings import (BITONAL, STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, calibrate,
-                        character_boxes, get_string_reader, pool_adjacent_violators)
+from ml.strings import (BITONAL, STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, bilevel,
+                        calibrate, character_boxes, get_string_reader, pool_adjacent_violators)
 from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth
 from ml.tests.synth import draw_digit, encode, photo
 
@@ -441,6 +441,25 @@ def test_held_out_cheque_amounts(tmp_path, capsys):
     assert [row["confidence"] for row in misread] == sorted((row["confidence"] for row in misread), reverse=True)
     assert all((tmp_path / name).stat().st_size > 0 for name in ("strings_reliability.png",
                                                                "strings_accepted_share.png"))
+
+
+def test_held_out_cheque_amounts_in_black_and_white(tmp_path, capsys):
+    """The test split made black and white at 128, as bitonal cheque scanners give fields: read by the CRNN of such
+    files (83.5 % exact, 48.4 % auto-accepted of which 98.4 % right, ECE 2.4 % measured; the grey reader alone:
+    80.3 %, 37.8 %, 96.9 %). Floors a little under."""
+    root = orand_or_skip()
+    (tmp_path / "images").mkdir()
+    labels, rows = read_labels(root), ["file,digits"]
+    for name in orand_split("test"):
+        bilevel(Image.open(root / "images" / name).convert("L")).save(tmp_path / "images" / f"{name}.png")
+        rows.append(f"{name}.png,{labels[name]}")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    evaluate.main(["--strings", str(tmp_path), "--json", "--png", str(tmp_path / "x.png")])
+    figures = json.loads(capsys.readouterr().out.splitlines()[-1])
+    bitonal = json.loads((STRINGS_DIR.parent / BITONAL / "model_card.json").read_text())["version"]
+    assert bitonal in figures["model_version"] and figures["fields"] == len(rows) - 1
+    assert figures["exact_accuracy"] >= 0.82 and figures["ece"] <= 0.035
+    assert figures["auto_accepted"] >= 0.45 and figures["auto_accepted_accuracy"] >= 0.97
 
 
 def test_held_out_cheque_digits(tmp_path, capsys):
