@@ -1,5 +1,6 @@
 """The string reader (ml.strings): generated lines of digits through bytes -> string, calibration, the CLIs, and
 the held-out split of real cheque amounts."""
+import io
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ from ml import evaluate, predict
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of, read_labels
 from ml.preprocess import SCAN_SIDE, ImageError, decode_image, even_light, ink_map
 from ml.strings import (BITONAL, STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, bilevel,
-                        calibrate, character_boxes, get_string_reader, pool_adjacent_violators)
+                        calibrate, character_boxes, get_string_reader, pool_adjacent_violators, split_files)
 from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth
 from ml.tests.synth import draw_digit, encode, photo
 
@@ -140,6 +141,19 @@ def test_black_and_white_files_go_to_the_crnn_of_such_files(tmp_path):
         StringReader().card["version"], "0.1+bitonal", "0.1+bitonal"]
     assert isinstance(readings[2], ImageError) and not readings[1].auto_accept and not readings[3].auto_accept
     assert StringReader(models / "strings", bitonal=False).read(files[1:2])[0].model_version == readings[0].model_version
+
+
+def test_the_crnn_of_black_and_white_files_is_fitted_on_them_at_each_scale(tmp_path):
+    """split_files gives the grey CRNN's fits the files as they are, and the bitonal CRNN's each file made black
+    and white at each scale in turn (its calibration: 1x, 2x and 3x pooled)."""
+    (tmp_path / "images").mkdir()
+    for name in ("a.png", "b.png"):
+        orand_line([3, 0, 7], 1).save(tmp_path / "images" / name)
+    files = split_files(tmp_path, ["a.png", "b.png"], tmp_path / BITONAL, (1, 2))
+    images = [Image.open(io.BytesIO(data)) for data in files]
+    assert [image.mode for image in images] == ["1"] * 4
+    assert [image.size for image in images[2:]] == [(2 * w, 2 * h) for w, h in (i.size for i in images[:2])]
+    assert split_files(tmp_path, ["a.png"], tmp_path / "strings", (1, 2)) == [(tmp_path / "images/a.png").read_bytes()]
 
 
 def lit_from_one_side(background):
@@ -445,8 +459,8 @@ def test_held_out_cheque_amounts(tmp_path, capsys):
 
 def test_held_out_cheque_amounts_in_black_and_white(tmp_path, capsys):
     """The test split made black and white at 128, as bitonal cheque scanners give fields: read by the CRNN of such
-    files (83.5 % exact, 48.4 % auto-accepted of which 98.4 % right, ECE 2.4 % measured; the grey reader alone:
-    80.3 %, 37.8 %, 96.9 %). Floors a little under."""
+    files (83.5 % exact, 34.3 % auto-accepted of which 100 % right, ECE 5.3 % measured; its calibration is fitted at
+    1x, 2x and 3x pooled; the grey reader alone: 80.3 %, 37.8 %, 96.9 %). Floors a little under."""
     root = orand_or_skip()
     (tmp_path / "images").mkdir()
     labels, rows = read_labels(root), ["file,digits"]
@@ -458,8 +472,8 @@ def test_held_out_cheque_amounts_in_black_and_white(tmp_path, capsys):
     figures = json.loads(capsys.readouterr().out.splitlines()[-1])
     bitonal = json.loads((STRINGS_DIR.parent / BITONAL / "model_card.json").read_text())["version"]
     assert bitonal in figures["model_version"] and figures["fields"] == len(rows) - 1
-    assert figures["exact_accuracy"] >= 0.82 and figures["ece"] <= 0.035
-    assert figures["auto_accepted"] >= 0.45 and figures["auto_accepted_accuracy"] >= 0.97
+    assert figures["exact_accuracy"] >= 0.82 and figures["ece"] <= 0.065
+    assert figures["auto_accepted"] >= 0.3 and figures["auto_accepted_accuracy"] >= 0.98
 
 
 def test_held_out_cheque_digits(tmp_path, capsys):
