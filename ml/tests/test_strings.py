@@ -140,7 +140,8 @@ def test_black_and_white_files_go_to_the_crnn_of_such_files(tmp_path):
     assert [r.model_version.split()[0] for r in readings[:2]] + [readings[3].model_version.split()[0]] == [
         StringReader().card["version"], "0.1+bitonal", "0.1+bitonal"]
     assert isinstance(readings[2], ImageError) and not readings[1].auto_accept and not readings[3].auto_accept
-    assert StringReader(models / "strings", bitonal=False).read(files[1:2])[0].model_version == readings[0].model_version
+    grey_only = StringReader(models / "strings", bitonal=False)
+    assert grey_only.read(files[1:2])[0].model_version == readings[0].model_version
 
 
 def test_the_crnn_of_black_and_white_files_is_fitted_on_them_at_each_scale(tmp_path):
