@@ -45,8 +45,8 @@ from ml.synth_strings import HEIGHT, WIDTH, crop_ink, fit_line, fitted_width, li
 STRINGS_DIR = MODEL_DIR / "strings"
 BITONAL = "strings-bitonal"  # beside the CRNN's folder: the CRNN that reads black-and-white files, where present
 BITONAL_LEVEL = 128  # the grey at which fit_calibration makes a split's files black and white for that CRNN
-# ... at these resolutions (times ORAND's), pooled: fitted at 1x alone it accepted 91 of 98 right at 2x, 99 of 105 at
-# 3x (validation), where bitonal scanners work at 200-300 dpi
+# ... at these resolutions (times ORAND's), pooled: fitted at 1x alone it accepted 94 of 98 right at 2x, 102 of 105
+# at 3x (validation, corrected labels), where bitonal scanners work at 200-300 dpi
 BITONAL_SCALES = (1, 2, 3)
 MARGIN = 0.5  # paper kept around the writing that ink_map found, in line heights: what it dropped comes back
 PHOTO_PAD = 4  # white kept around a photo's ink map
@@ -430,11 +430,12 @@ def bilevel(grey):
 
 
 def split_files(root, names, model_dir, scales=(1,)):
-    """The files of ORAND-CAR-A named, as the CRNN in model_dir is fitted on them: as they are, or for the CRNN of
-    black-and-white files (BITONAL) made so (bilevel), all of them at each of ``scales`` in turn."""
+    """(names, files): the files of ORAND-CAR-A named, as the CRNN in model_dir is fitted on them: as they are, or
+    for the CRNN of black-and-white files (BITONAL) made so (bilevel), all of them at each of ``scales`` in turn,
+    each with its name."""
     files = [(Path(root) / "images" / name).read_bytes() for name in names]
     if Path(model_dir).name != BITONAL:
-        return files
+        return names, files
     encoded = []
     for scale in scales:
         for data in files:
@@ -443,15 +444,14 @@ def split_files(root, names, model_dir, scales=(1,)):
             bilevel(grey.resize((grey.width * scale, grey.height * scale), Image.Resampling.LANCZOS)
                     if scale != 1 else grey).save(buffer, "PNG")
             encoded.append(buffer.getvalue())
-    return encoded
+    return names * len(scales), encoded
 
 
 def fit_calibration(root, model_dir=STRINGS_DIR, split="validation"):
     """Read a split of ORAND-CAR-A uncalibrated; return the isotonic table and the acceptance threshold."""
     labels, names = orand_labels(root), orand_split(split)
     reader = StringReader(model_dir, calibrated=False)
-    files = split_files(root, names, model_dir, BITONAL_SCALES)
-    names = names * (len(files) // len(names))  # each file of the split at each scale
+    names, files = split_files(root, names, model_dir, BITONAL_SCALES)
     readings = reader.read(files)
     raw = [r.raw_confidence for r in readings]
     correct = [r.digits == labels[name] for r, name in zip(readings, names)]
@@ -480,7 +480,7 @@ def fit_alignment(root, model_dir=STRINGS_DIR, split="validation"):
     names = [name for name in orand_split(split) if name in boxes]
     reader = StringReader(model_dir, calibrated=False)
     lags = []
-    for name, data in zip(names, split_files(root, names, model_dir)):
+    for name, data in zip(*split_files(root, names, model_dir)):
         line = prepare_line(data)
         if line is None:
             continue
@@ -507,7 +507,7 @@ def fit_reread(root, model_dir=STRINGS_DIR, split="validation"):
     most lines right when every character is asked (the smallest among equals); then the CRNN probability below
     which a character is asked, the lowest in CONSULT_BELOW that reads as many right (each crop costs about 1 ms)."""
     labels, names = orand_labels(root), orand_split(split)
-    images = split_files(root, names, model_dir)
+    _, images = split_files(root, names, model_dir)
     reader = StringReader(model_dir, calibrated=False, reread=False)
     reader.digit_model = Recognizer(Path(model_dir).parent, ensemble=False)
 

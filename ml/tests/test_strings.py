@@ -150,11 +150,13 @@ def test_the_crnn_of_black_and_white_files_is_fitted_on_them_at_each_scale(tmp_p
     (tmp_path / "images").mkdir()
     for name in ("a.png", "b.png"):
         orand_line([3, 0, 7], 1).save(tmp_path / "images" / name)
-    files = split_files(tmp_path, ["a.png", "b.png"], tmp_path / BITONAL, (1, 2))
+    names, files = split_files(tmp_path, ["a.png", "b.png"], tmp_path / BITONAL, (1, 2))
+    assert names == ["a.png", "b.png"] * 2
     images = [Image.open(io.BytesIO(data)) for data in files]
     assert [image.mode for image in images] == ["1"] * 4
     assert [image.size for image in images[2:]] == [(2 * w, 2 * h) for w, h in (i.size for i in images[:2])]
-    assert split_files(tmp_path, ["a.png"], tmp_path / "strings", (1, 2)) == [(tmp_path / "images/a.png").read_bytes()]
+    grey = split_files(tmp_path, ["a.png"], tmp_path / "strings", (1, 2))
+    assert grey == (["a.png"], [(tmp_path / "images/a.png").read_bytes()])
 
 
 def lit_from_one_side(background):
