@@ -4,6 +4,7 @@
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/photos-tune --count 300 --seed 7
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/photo-strings --count 300 --strings
     python -m ml.evaluate --photos var/photos          # single digits; --strings DIR for lines of digits
+    python -m ml.photos --mnist ../shared/data/mnist.npz --out var/drawn-strings --count 300 --strings --drawings
 
 Each photo holds one MNIST *test* digit (or, with --strings, a line of 2 to 6 of them), so nothing overlaps
 the training data. The digits are scaled up and drawn as pen ink (blue, black or dark grey, with the stroke
@@ -14,9 +15,12 @@ perspective. The photo is then blurred, given sensor noise, sized like a phone p
 3000 px) and saved as JPEG at quality 40 to 95. The scene is composed at no more than COMPOSE_SIDE px and
 scaled up to the photo's size, as the engine reads photos reduced anyway.
 
-Writes DIR/images/NNNNN.jpg and DIR/labels.csv (file,digits). Photo i depends only on the seed and i, so a
-set of N photos is the first N of any larger one. Seed 12 (REPORT_SEED, the default) makes the set whose
-figures are quoted; tuning uses seed 7 (TUNE_SEED) and never the reported set.
+--drawings makes the same digits into drawings as the drawing page sends them instead (PNG, white canvas, round
+pen of the page's width: `drawing`).
+
+Writes DIR/images/NNNNN.jpg (.png for drawings) and DIR/labels.csv (file,digits). Photo i depends only on the
+seed and i, so a set of N photos is the first N of any larger one. Seed 12 (REPORT_SEED, the default) makes
+the set whose figures are quoted; tuning uses seed 7 (TUNE_SEED) and never the reported set.
 """
 import argparse
 import csv
@@ -221,6 +225,61 @@ def photo_sample(images, labels, seed, index, strings=False, size=None):
     return buffer.getvalue(), "".join(str(int(labels[i])) for i in picks)
 
 
+# The drawing page (static/js/draw.js): a white canvas, 560 x 560 for one digit or 1,120 x 280 for a number, and a
+# round pen of a twentieth of its shorter side in #111, antialiased.
+CANVAS = {False: (560, 560), True: (1120, 280)}
+CANVAS_INK = 0x11
+
+
+def _pen(digit, height, width):
+    """A digit (MNIST array, ink high) as drawn with a round pen ``width`` px wide, ``height`` px tall: ink coverage
+    in [0, 1]. The digit's medial axis (where its distance transform is within 0.75 px of the highest around: a
+    stricter ridge breaks) is traced with the pen, at twice the size and reduced, as a canvas antialiases."""
+    side = 2 * round(height)
+    big = np.asarray(Image.fromarray(np.asarray(digit, np.uint8)).resize((side, side), Image.Resampling.BICUBIC))
+    # Smoothed a little first: the steps of MNIST's pixels, enlarged, put spurs on the axis.
+    distance = ndimage.distance_transform_edt(ndimage.gaussian_filter(big.astype(np.float32), side / 80) > 96)
+    ridge = (distance >= ndimage.maximum_filter(distance, 3) - 0.75) & (distance > 1)
+    pen = (ndimage.distance_transform_edt(~ridge) <= width).astype(np.float32)  # radius at 2x: the width
+    return np.asarray(Image.fromarray(pen).resize((side // 2, side // 2), Image.Resampling.BOX))
+
+
+def drawing(rng, digits):
+    """One digit or a number drawn on the drawing page's canvas: grey PIL image. Digits are 40-62 % of the
+    canvas's height, a number's each a little larger or smaller, higher or lower than the last, with gaps from
+    touching to wide."""
+    number = len(digits) > 1
+    w, h = CANVAS[number]
+    width = min(w, h) / 20
+    height = h * rng.uniform(0.4, 0.62)  # a glyph (below) is then at most 0.96 of the canvas's height
+    # MNIST's 20 px box sits in 28 px: a glyph of side s holds a digit about s * 20 / 28 tall.
+    sides = np.array([height * 28 / 20 * (rng.uniform(0.9, 1.1) if number else 1) for _ in digits])
+    gaps = np.array([height * rng.uniform(-0.45, -0.05) for _ in digits[1:]])  # glyphs' margins: ~0.4 of height
+    total = sides.sum() + gaps.sum()
+    if total > 0.95 * w:  # a long number is written smaller, with the same pen
+        sides, gaps, total = sides * 0.95 * w / total, gaps * 0.95 * w / total, 0.95 * w
+    glyphs = [_pen(d, side, width) for d, side in zip(digits, sides)]
+    ink = np.zeros((h, w), np.float32)
+    left = int(rng.uniform(0, w - total)) if total < w else 0
+    for glyph, gap in zip(glyphs, [0, *gaps]):
+        size = glyph.shape[0]
+        left = min(left + int(gap), w - size)  # rounding may have left the last a pixel short of room
+        top = int(np.clip(h / 2 - size / 2 + rng.normal(0, 0.05 * h), 0, h - size))
+        region = ink[top: top + size, left: left + size]
+        np.maximum(region, glyph, out=region)
+        left += size
+    return Image.fromarray(np.round(255 - (255 - CANVAS_INK) * ink).astype(np.uint8))
+
+
+def drawing_sample(images, labels, seed, index, strings=False):
+    """Drawing ``index`` of the set made with ``seed``: (PNG bytes, label string), as the drawing page sends it."""
+    rng = np.random.default_rng([seed, index, 1])
+    picks = rng.integers(len(images), size=int(rng.integers(2, 7)) if strings else 1)
+    buffer = io.BytesIO()
+    drawing(rng, [images[i] for i in picks]).convert("RGBA").save(buffer, format="PNG")
+    return buffer.getvalue(), "".join(str(int(labels[i])) for i in picks)
+
+
 def main(argv=None):
     from tqdm import tqdm
 
@@ -233,16 +292,19 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=REPORT_SEED,
                         help=f"{REPORT_SEED}: the reported set (default); {TUNE_SEED}: the set to tune on")
     parser.add_argument("--strings", action="store_true", help="a line of 2 to 6 digits on each photo")
+    parser.add_argument("--drawings", action="store_true",
+                        help="drawings as the drawing page sends them (PNG) instead of photos")
     args = parser.parse_args(argv)
+    sample, kind, suffix = ((drawing_sample, "drawings", "png") if args.drawings else (photo_sample, "photos", "jpg"))
 
     _, (x_test, y_test) = load_mnist(args.mnist)
     (args.out / "images").mkdir(parents=True, exist_ok=True)
     with open(args.out / "labels.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["file", "digits"])
-        for index in tqdm(range(args.count), desc="photos", unit="photo"):
-            data, label = photo_sample(x_test, y_test, args.seed, index, args.strings)
-            name = f"{index:05d}.jpg"
+        for index in tqdm(range(args.count), desc=kind, unit="image"):
+            data, label = sample(x_test, y_test, args.seed, index, args.strings)
+            name = f"{index:05d}.{suffix}"
             (args.out / "images" / name).write_bytes(data)
             writer.writerow([name, label])
 

@@ -145,6 +145,9 @@ def main(argv=None):
     parser.add_argument("--orand", type=Path, help="ORAND-CAR-A directory: its train split is trained on, "
                         "its validation split watched")
     parser.add_argument("--init", type=Path, help="start from this .keras model (fine-tune)")
+    parser.add_argument("--keep-best-epoch", action="store_true",
+                        help="with --strings --init: write the run's best epoch even where it does not beat the --init "
+                        "model on validation (for a change that validation does not measure, judged after)")
     parser.add_argument("--distill", type=float, default=0.0, metavar="W",
                         help="with --init: weight of a second loss keeping the MNIST answers of the --init model "
                         "(knowledge distillation on the MNIST images; default 0, none)")
@@ -175,6 +178,8 @@ def main(argv=None):
         parser.error("--distill needs --init: the model whose MNIST answers are kept")
     if args.splice and not (args.strings and args.orand and 0 < args.splice <= 1):
         parser.error("--splice P needs --strings, --orand (it cuts ORAND train lines) and 0 < P <= 1")
+    if args.keep_best_epoch and not (args.strings and args.init):
+        parser.error("--keep-best-epoch needs --strings and --init")
     if args.binarize and not (args.strings and 0 < args.binarize <= 1):
         parser.error("--binarize P needs --strings and 0 < P <= 1")
     if args.strings:

@@ -275,7 +275,8 @@ def train(args):
     dataset = batches(synth, real, args.batch_size, args.seed, args.real_share, args.workers, args.splice,
                       args.binarize)
 
-    # --init fine-tunes a trained reader (its width wins); it is kept only where validation improves on it.
+    # --init fine-tunes a trained reader (its width wins); it is kept only where validation improves on it,
+    # unless --keep-best-epoch.
     model = keras.models.load_model(args.init, compile=False) if args.init else build_crnn(HEIGHT, WIDTH, args.width)
     schedule = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=args.steps_per_epoch * (args.epochs - 1), warmup_target=args.lr,
@@ -319,8 +320,9 @@ def train(args):
 
         def on_train_begin(self, logs=None):
             if args.init:  # the model to beat is the one fine-tuned
-                self.best = exact_accuracy(self.model.predict(x_val, batch_size=256, verbose=0), val_labels)
-                print(f"initial model: validation exact {self.best:.2%}", flush=True)
+                initial = exact_accuracy(self.model.predict(x_val, batch_size=256, verbose=0), val_labels)
+                print(f"initial model: validation exact {initial:.2%}", flush=True)
+                self.best = -1.0 if getattr(args, "keep_best_epoch", False) else initial
 
         def on_epoch_end(self, epoch, logs=None):
             accuracy = exact_accuracy(self.model.predict(x_val, batch_size=256, verbose=0), val_labels)

@@ -392,3 +392,26 @@ def test_training_runs_on_the_backend_a_machine_has(tmp_path, backend):
 
         export(out)  # here, where TensorFlow is
         assert json.loads((out / "model_card.json").read_text())["version"].startswith("0.1+")
+
+
+def test_a_fine_tune_that_does_not_beat_its_start_is_written_only_when_asked(tmp_path):
+    """--init keeps a run only where it beats the model it started from on validation; --keep-best-epoch writes the
+    run's best epoch anyway (for a change validation does not measure, judged afterwards)."""
+    from ml import train
+    from ml.model import build_crnn
+
+    images, labels = box_digits()
+    np.savez(tmp_path / "mnist.npz", x_train=images, y_train=labels, x_test=images, y_test=labels)
+    common = ["--strings", "--mnist", str(tmp_path / "mnist.npz"), "--epochs", "2", "--steps-per-epoch", "1",
+              "--batch-size", "4", "--workers", "0"]
+    build_crnn(HEIGHT, WIDTH, 4).save(tmp_path / "start.keras")
+    # A rate this small changes no prediction, so no epoch can beat the start.
+    again = [*common, "--init", str(tmp_path / "start.keras"), "--lr", "1e-12"]
+    train.main([*again, "--out", str(tmp_path / "kept-only-if-better")])
+    assert not (tmp_path / "kept-only-if-better" / "crnn.keras").exists()
+    train.main([*again, "--keep-best-epoch", "--out", str(tmp_path / "kept")])
+    card = json.loads((tmp_path / "kept" / "model_card.json").read_text())
+    assert card["training"]["best_epoch"] == 1 and (tmp_path / "kept" / "crnn.tflite").exists()
+    with pytest.raises(SystemExit):
+        train.main([*common, "--keep-best-epoch", "--out", str(tmp_path / "no-init")])  # nothing to keep it from
+

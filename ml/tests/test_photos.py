@@ -9,11 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
+from scipy import ndimage
 
 from ml import evaluate, fuzz
 from ml.evaluate import CONFIDENT
 from ml.inference import get_recognizer
-from ml.photos import _shadow, compose, photo_sample
+from ml.strings import get_string_reader
+from ml.photos import CANVAS, CANVAS_INK, _shadow, compose, drawing_sample, photo_sample
 from ml.preprocess import SCAN_SIDE, ink_map, prepare
 from ml.tests.synth import draw_digit, encode
 from ml.tests.test_properties import PROPERTIES, assert_mnist_form
@@ -87,6 +89,49 @@ def test_a_sheet_with_no_writing_is_blank_or_unsure(seed):
     # Blank, or a digit read with less confidence than a confidently wrong answer has (ml.evaluate). The
     # model fine-tuned on cheque crops reads the texture one of these leaves as a 0 at 0.60.
     assert reading.digit is None or reading.confidence < CONFIDENT
+
+
+@pytest.fixture(scope="module")
+def mnist_form(digits):
+    """The fixtures' digits in MNIST form (28 x 28, ink high, 0-255), as MNIST gives the generators its digits."""
+    return [np.round(255 * prepare(Image.fromarray(255 - image))) for image in digits[0]], digits[1]
+
+
+@pytest.mark.parametrize("strings", [False, True])
+def test_drawings_are_made_as_the_drawing_page_makes_them(mnist_form, strings):
+    images, labels = mnist_form
+    data, label = drawing_sample(images, labels, seed=3, index=5, strings=strings)
+    assert drawing_sample(images, labels, seed=3, index=5, strings=strings) == (data, label)
+    assert drawing_sample(images, labels, seed=3, index=6, strings=strings)[0] != data
+    assert drawing_sample([images[7]], [7], seed=3, index=5, strings=strings)[1] == "7" * len(label)
+    assert (2 <= len(label) <= 6) if strings else len(label) == 1
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG" and image.size == CANVAS[strings]  # static/js/draw.js's canvas
+    grey = np.asarray(image.convert("L"))
+    assert grey.min() == CANVAS_INK and np.median(grey) == 255
+    # The pen: strokes a twentieth of the canvas's shorter side wide, wherever the digit's shape left them whole.
+    inked = grey < (255 + CANVAS_INK) / 2
+    distance = ndimage.distance_transform_edt(inked)
+    ridge = inked & (distance >= ndimage.maximum_filter(distance, 3))
+    assert abs(np.median(2 * distance[ridge]) - min(CANVAS[strings]) / 20) <= 3
+
+
+def test_drawn_digits_are_read(mnist_form):
+    images, labels = mnist_form
+    uploads = [drawing_sample([images[d]], [d], seed=9, index=d)[0] for d in range(10)]
+    assert [reading.digit for reading in get_recognizer().read(uploads)] == list(range(10))
+
+
+def test_drawn_numbers_are_read(mnist_form):
+    """The drawing page's "several digits": 30 numbers of 2-6 of the fixtures' digits, drawn as the page does. The
+    shipped reader reads all 30 and accepts them all."""
+    images, labels = mnist_form
+    samples = [drawing_sample(images, labels, seed=11, index=i, strings=True) for i in range(30)]
+    readings = get_string_reader().read([data for data, _ in samples])
+    right = [reading.digits == label for reading, (_, label) in zip(readings, samples)]
+    assert sum(right) >= 28
+    assert all(ok for ok, reading in zip(right, readings) if reading.auto_accept)
+    assert sum(reading.auto_accept for reading in readings) >= 24
 
 
 def test_evaluate_photos_cli(digits, tmp_path, capsys):
