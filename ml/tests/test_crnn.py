@@ -394,10 +394,10 @@ def test_training_runs_on_the_backend_a_machine_has(tmp_path, backend):
         assert json.loads((out / "model_card.json").read_text())["version"].startswith("0.1+")
 
 
-def test_a_fine_tune_that_does_not_beat_its_start_is_written_only_when_asked(tmp_path):
+def test_a_fine_tune_that_does_not_beat_its_start_is_written_only_when_asked(tmp_path, monkeypatch):
     """--init keeps a run only where it beats the model it started from on validation; --keep-best-epoch writes the
     run's best epoch anyway (for a change validation does not measure, judged afterwards)."""
-    from ml import train
+    from ml import train, train_strings
     from ml.model import build_crnn
 
     images, labels = box_digits()
@@ -405,13 +405,22 @@ def test_a_fine_tune_that_does_not_beat_its_start_is_written_only_when_asked(tmp
     common = ["--strings", "--mnist", str(tmp_path / "mnist.npz"), "--epochs", "2", "--steps-per-epoch", "1",
               "--batch-size", "4", "--workers", "0"]
     build_crnn(HEIGHT, WIDTH, 4).save(tmp_path / "start.keras")
-    # A rate this small changes no prediction, so no epoch can beat the start.
-    again = [*common, "--init", str(tmp_path / "start.keras"), "--lr", "1e-12"]
+    again = [*common, "--init", str(tmp_path / "start.keras")]
+
+    def validation_reads(*figures):  # the start's exact accuracy on validation, then each epoch's
+        figures = iter(figures)
+        monkeypatch.setattr(train_strings, "exact_accuracy", lambda probabilities, labels: next(figures))
+
+    validation_reads(0.5, 0.4, 0.45)
     train.main([*again, "--out", str(tmp_path / "kept-only-if-better")])
     assert not (tmp_path / "kept-only-if-better" / "crnn.keras").exists()
+    validation_reads(0.5, 0.4, 0.45)
     train.main([*again, "--keep-best-epoch", "--out", str(tmp_path / "kept")])
     card = json.loads((tmp_path / "kept" / "model_card.json").read_text())
-    assert card["training"]["best_epoch"] == 1 and (tmp_path / "kept" / "crnn.tflite").exists()
+    assert card["training"]["best_epoch"] == 2 and card["validation_exact_accuracy"] == 0.45
+    assert (tmp_path / "kept" / "crnn.tflite").exists()
+    validation_reads(0.5, 0.4, 0.55)
+    train.main([*again, "--out", str(tmp_path / "better")])  # one that beats its start is written either way
+    assert json.loads((tmp_path / "better" / "model_card.json").read_text())["training"]["best_epoch"] == 2
     with pytest.raises(SystemExit):
         train.main([*common, "--keep-best-epoch", "--out", str(tmp_path / "no-init")])  # nothing to keep it from
-
