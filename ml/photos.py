@@ -231,11 +231,12 @@ CANVAS = {False: (560, 560), True: (1120, 280)}
 CANVAS_INK = 0x11
 
 
-def _pen(digit, height, width):
-    """A digit (MNIST array, ink high) as drawn with a round pen ``width`` px wide, ``height`` px tall: ink coverage
-    in [0, 1]. The digit's medial axis (where its distance transform is within 0.75 px of the highest around: a
-    stricter ridge breaks) is traced with the pen, at twice the size and reduced, as a canvas antialiases."""
-    side = 2 * round(height)
+def _pen(digit, size, width):
+    """A digit (MNIST array, ink high) as drawn with a round pen ``width`` px wide in a square of ``size`` px: ink
+    coverage in [0, 1]. The digit's medial axis (where its distance transform is within 0.75 px of the highest
+    around: a stricter ridge breaks) is traced with the pen, at twice the size and reduced, as a canvas
+    antialiases."""
+    side = 2 * round(size)
     big = np.asarray(Image.fromarray(np.asarray(digit, np.uint8)).resize((side, side), Image.Resampling.BICUBIC))
     # Smoothed a little first: the steps of MNIST's pixels, enlarged, put spurs on the axis.
     distance = ndimage.distance_transform_edt(ndimage.gaussian_filter(big.astype(np.float32), side / 80) > 96)

@@ -322,7 +322,7 @@ def train(args):
             if args.init:  # the model to beat is the one fine-tuned
                 initial = exact_accuracy(self.model.predict(x_val, batch_size=256, verbose=0), val_labels)
                 print(f"initial model: validation exact {initial:.2%}", flush=True)
-                self.best = -1.0 if getattr(args, "keep_best_epoch", False) else initial
+                self.best = -1.0 if args.keep_best_epoch else initial
 
         def on_epoch_end(self, epoch, logs=None):
             accuracy = exact_accuracy(self.model.predict(x_val, batch_size=256, verbose=0), val_labels)
