@@ -284,7 +284,7 @@ class StringReader(LiteModel):
         super().__init__(model_dir, num_threads)
         bitonal_dir = Path(model_dir).parent / BITONAL
         self.bitonal = (StringReader(bitonal_dir, calibrated, num_threads, reread, bitonal=False)
-                        if bitonal and Path(model_dir).name != BITONAL and (bitonal_dir / "model_card.json").is_file()
+                        if bitonal and not _reads_bitonal(model_dir) and (bitonal_dir / "model_card.json").is_file()
                         else None)
         # Without a fitted table the raw confidence stands and nothing is auto-accepted.
         self.calibration = self.card.get("calibration") if calibrated else None
@@ -424,6 +424,11 @@ class StringReader(LiteModel):
 get_string_reader = ProcessWide(StringReader)  # the process-wide StringReader
 
 
+def _reads_bitonal(model_dir):
+    """Whether the CRNN in model_dir is the one of black-and-white files (fitted on them, with none beside it)."""
+    return Path(model_dir).name == BITONAL
+
+
 def bilevel(grey):
     """A grey PIL image made black and white at BITONAL_LEVEL, as a bitonal scanner would give it."""
     return grey.point(lambda v: 255 if v > BITONAL_LEVEL else 0).convert("1")
@@ -434,12 +439,12 @@ def split_files(root, names, model_dir, scales=(1,)):
     for the CRNN of black-and-white files (BITONAL) made so (bilevel), all of them at each of ``scales`` in turn,
     each with its name."""
     files = [(Path(root) / "images" / name).read_bytes() for name in names]
-    if Path(model_dir).name != BITONAL:
+    if not _reads_bitonal(model_dir):
         return names, files
+    greys = [Image.open(io.BytesIO(data)).convert("L") for data in files]  # decoded once for every scale
     encoded = []
     for scale in scales:
-        for data in files:
-            grey = Image.open(io.BytesIO(data)).convert("L")
+        for grey in greys:
             buffer = io.BytesIO()
             bilevel(grey.resize((grey.width * scale, grey.height * scale), Image.Resampling.LANCZOS)
                     if scale != 1 else grey).save(buffer, "PNG")
@@ -467,7 +472,7 @@ def fit_calibration(root, model_dir=STRINGS_DIR, split="validation"):
                  f"lowest calibrated confidence at which the readings accepted on {split} are at least "
                  f"{ACCEPT:.0%} right (null: no such confidence, nothing is auto-accepted).",
         "fitted_on": {"split": split, "images": len(names), "exact_accuracy": float(np.mean(correct)),
-                      "files": "as they are" if Path(model_dir).name != BITONAL else
+                      "files": "as they are" if not _reads_bitonal(model_dir) else
                       f"black and white at {BITONAL_LEVEL} (bilevel), each at {BITONAL_SCALES} times its size"},
         "threshold": threshold, **table}
 
