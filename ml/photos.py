@@ -218,11 +218,16 @@ def photo_sample(images, labels, seed, index, strings=False, size=None):
     """Photo ``index`` of the set made with ``seed``: (JPEG bytes, label string). ``images`` and ``labels``
     are the digits to draw from (MNIST test images and their classes)."""
     rng = np.random.default_rng([seed, index])
-    picks = rng.integers(len(images), size=int(rng.integers(2, 7)) if strings else 1)
-    photo = compose(rng, [images[i] for i in picks], size)
+    digits, label = _pick(rng, images, labels, strings)
     buffer = io.BytesIO()
-    photo.save(buffer, format="JPEG", quality=int(rng.integers(40, 96)))
-    return buffer.getvalue(), "".join(str(int(labels[i])) for i in picks)
+    compose(rng, digits, size).save(buffer, format="JPEG", quality=int(rng.integers(40, 96)))
+    return buffer.getvalue(), label
+
+
+def _pick(rng, images, labels, strings):
+    """The digits of one sample, one or (strings) 2-6 drawn at random, and their label string."""
+    picks = rng.integers(len(images), size=int(rng.integers(2, 7)) if strings else 1)
+    return [images[i] for i in picks], "".join(str(int(labels[i])) for i in picks)
 
 
 # The drawing page (static/js/draw.js): a white canvas, 560 x 560 for one digit or 1,120 x 280 for a number, and a
@@ -275,10 +280,10 @@ def drawing(rng, digits):
 def drawing_sample(images, labels, seed, index, strings=False):
     """Drawing ``index`` of the set made with ``seed``: (PNG bytes, label string), as the drawing page sends it."""
     rng = np.random.default_rng([seed, index, 1])
-    picks = rng.integers(len(images), size=int(rng.integers(2, 7)) if strings else 1)
+    digits, label = _pick(rng, images, labels, strings)
     buffer = io.BytesIO()
-    drawing(rng, [images[i] for i in picks]).convert("RGBA").save(buffer, format="PNG")
-    return buffer.getvalue(), "".join(str(int(labels[i])) for i in picks)
+    drawing(rng, digits).convert("RGBA").save(buffer, format="PNG")
+    return buffer.getvalue(), label
 
 
 def main(argv=None):
