@@ -1,7 +1,7 @@
 """Preprocessing: any upload becomes an MNIST-form digit, or a clear 'no digit' / ImageError."""
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
 from ml.preprocess import MAX_PIXELS, ImageError, decode_image, prepare
@@ -113,6 +113,22 @@ def test_transparent_background(four, ink_rgba):
     image = Image.new("RGBA", alpha.size, ink_rgba[:3] + (0,))
     image.putalpha(alpha)
     assert_same(read(encode(image)), four)
+
+
+def test_an_opaque_canvas_export_reads_as_the_same_picture_without_alpha():
+    # The drawing page paints its canvas white and sends RGBA; opaque, it is read as RGB (no compositing),
+    # which must give the pixels the compositing gave: exactly for grey strokes, at sizes that are reduced too.
+    from ml.preprocess import _composite
+    drawing = draw_digit(7, size=(1400, 700), box=(300, 100, 500, 500), ink=(17, 17, 17), paper=(255, 255, 255),
+                         mode="RGB").filter(ImageFilter.GaussianBlur(2))  # soft edges, as a canvas draws them
+    canvas = drawing.convert("RGBA")
+    assert np.array_equal(decode_image(encode(canvas)), decode_image(encode(drawing)))
+    assert decode_image(encode(canvas)).mode == "RGB"
+    reduced = drawing.resize((1024, 512), Image.Resampling.BOX)
+    assert np.array_equal(_composite(reduced.convert("RGBA")), reduced.convert("L"))
+    nearly = canvas.copy()
+    nearly.putpixel((0, 0), (255, 255, 255, 254))  # not opaque: composited as before
+    assert decode_image(encode(nearly)).mode == "RGBA"
 
 
 def test_sixteen_bit_grey(four):
