@@ -176,8 +176,7 @@ def _decode(data):
             # Read after loading (a PNG would load itself to look for it) and before reducing: a TIFF keeps
             # its orientation in the file, which the reduced copy no longer has.
             orientation = image.getexif().get(ExifTags.Base.Orientation)
-            image = _drop_opaque_alpha(image)
-            reduced = _reduce(image)
+            reduced = _reduce(_drop_opaque_alpha(image))
             if reduced is not image and orientation:
                 reduced.getexif()[ExifTags.Base.Orientation] = orientation
             ImageOps.exif_transpose(reduced, in_place=True)

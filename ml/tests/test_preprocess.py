@@ -4,7 +4,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
-from ml.preprocess import MAX_PIXELS, ImageError, decode_image, prepare
+from ml.preprocess import MAX_PIXELS, ImageError, decode_image, inspect_image, prepare
 from ml.tests.synth import draw_digit, encode, photo
 
 
@@ -124,6 +124,7 @@ def test_an_opaque_canvas_export_reads_as_the_same_picture_without_alpha():
     canvas = drawing.convert("RGBA")
     assert np.array_equal(decode_image(encode(canvas)), decode_image(encode(drawing)))
     assert decode_image(encode(canvas)).mode == "RGB"
+    assert inspect_image(encode(canvas)) == ("PNG", 1400, 700)  # the file's format, as stored
     reduced = drawing.resize((1024, 512), Image.Resampling.BOX)
     assert np.array_equal(_composite(reduced.convert("RGBA")), reduced.convert("L"))
     nearly = canvas.copy()
