@@ -5,6 +5,7 @@
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/photo-strings --count 300 --strings
     python -m ml.evaluate --photos var/photos          # single digits; --strings DIR for lines of digits
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/drawn-strings --count 300 --strings --drawings
+    python -m ml.photos --mnist ../shared/data/mnist.npz --out var/lean25 --count 100 --drawings --lean 25
 
 Each photo holds one MNIST *test* digit (or, with --strings, a line of 2 to 6 of them), so nothing overlaps
 the training data. The digits are scaled up and drawn as pen ink (blue, black or dark grey, with the stroke
@@ -16,7 +17,9 @@ perspective. The photo is then blurred, given sensor noise, sized like a phone p
 scaled up to the photo's size, as the engine reads photos reduced anyway.
 
 --drawings makes the same digits into drawings as the drawing page sends them instead (PNG, white canvas, round
-pen of the page's width: `drawing`).
+pen of the page's width: `drawing`). --drawings --lean DEGREES makes numbers of four digits, two of them upright
+MNIST 1s sheared to lean DEGREES (`leaning_sample`): the synthetic training lines' slash separator leans about 27
+degrees, and a reader that takes a 1 leaning so for it leaves the 1 out.
 
 Writes DIR/images/NNNNN.jpg (.png for drawings) and DIR/labels.csv (file,digits). Photo i depends only on the
 seed and i, so a set of N photos is the first N of any larger one. Seed 12 (REPORT_SEED, the default) makes
@@ -281,9 +284,46 @@ def drawing_sample(images, labels, seed, index, strings=False):
     """Drawing ``index`` of the set made with ``seed``: (PNG bytes, label string), as the drawing page sends it."""
     rng = np.random.default_rng([seed, index, 1])
     digits, label = _pick(rng, images, labels, strings)
+    return _page_png(drawing(rng, digits)), label
+
+
+def _page_png(image):
+    """A drawing's file as the page uploads it (canvas.toBlob: RGBA PNG)."""
     buffer = io.BytesIO()
-    drawing(rng, digits).convert("RGBA").save(buffer, format="PNG")
-    return buffer.getvalue(), label
+    image.convert("RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# The 1s a --lean set shears: MNIST 1s whose ink's long axis is within this many degrees of upright.
+UPRIGHT = 3
+
+
+def ink_lean(digit):
+    """How far a digit's ink (MNIST form, ink high) leans from upright along its long axis, in degrees; positive
+    with its top to the right."""
+    rows, columns = np.nonzero(np.asarray(digit) > 128)
+    across, up = np.linalg.eigh(np.cov(np.vstack([columns, -rows])))[1][:, -1]  # rows count downwards
+    return float(np.degrees(np.arctan2(across, up) if up > 0 else np.arctan2(-across, -up)))
+
+
+def lean(digit, degrees):
+    """The digit (MNIST form) sheared so that an upright stroke leans ``degrees``, its top to the right."""
+    digit = np.asarray(digit, np.float32)
+    t, middle = np.tan(np.radians(degrees)), (digit.shape[0] - 1) / 2
+    return ndimage.affine_transform(digit, [[1, 0], [t, 1]], offset=[0, -t * middle], order=1)
+
+
+def leaning_sample(images, labels, seed, index, degrees):
+    """Drawing ``index`` of a --lean set: a number of four digits as the drawing page sends it, two of them upright
+    MNIST 1s made to lean ``degrees`` and two other digits, in random order; (PNG bytes, label). A reader that takes
+    such 1s for the slash separator leaves them out."""
+    rng = np.random.default_rng([seed, index, 2])
+    labels = np.asarray(labels)
+    ones = [i for i in np.flatnonzero(labels == 1) if abs(ink_lean(images[i])) <= UPRIGHT]
+    picked = [(lean(images[i], degrees), "1") for i in rng.choice(ones, 2, replace=False)]
+    picked += [(images[i], str(int(labels[i]))) for i in rng.choice(np.flatnonzero(labels != 1), 2, replace=False)]
+    picked = [picked[k] for k in rng.permutation(len(picked))]
+    return _page_png(drawing(rng, [digit for digit, _ in picked])), "".join(label for _, label in picked)
 
 
 def main(argv=None):
@@ -300,8 +340,16 @@ def main(argv=None):
     parser.add_argument("--strings", action="store_true", help="a line of 2 to 6 digits on each photo")
     parser.add_argument("--drawings", action="store_true",
                         help="drawings as the drawing page sends them (PNG) instead of photos")
+    parser.add_argument("--lean", type=float, metavar="DEGREES",
+                        help="with --drawings: numbers of four digits, two of them upright MNIST 1s made to lean "
+                        "DEGREES (top to the right)")
     args = parser.parse_args(argv)
+    if args.lean is not None and not args.drawings:
+        parser.error("--lean makes drawings: add --drawings")
     sample, kind, suffix = ((drawing_sample, "drawings", "png") if args.drawings else (photo_sample, "photos", "jpg"))
+    if args.lean is not None:
+        def sample(images, labels, seed, index, _):
+            return leaning_sample(images, labels, seed, index, args.lean)
 
     _, (x_test, y_test) = load_mnist(args.mnist)
     (args.out / "images").mkdir(parents=True, exist_ok=True)

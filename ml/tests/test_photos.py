@@ -15,7 +15,8 @@ from ml import evaluate, fuzz
 from ml.evaluate import CONFIDENT
 from ml.inference import get_recognizer
 from ml.strings import get_string_reader
-from ml.photos import CANVAS, CANVAS_INK, _shadow, compose, drawing_sample, photo_sample
+from ml.photos import (CANVAS, CANVAS_INK, _shadow, compose, drawing_sample, ink_lean, lean, leaning_sample,
+                       photo_sample)
 from ml.preprocess import SCAN_SIDE, ink_map, prepare
 from ml.tests.synth import draw_digit, encode
 from ml.tests.test_properties import PROPERTIES, assert_mnist_form
@@ -114,6 +115,22 @@ def test_drawings_are_made_as_the_drawing_page_makes_them(mnist_form, strings):
     distance = ndimage.distance_transform_edt(inked)
     ridge = inked & (distance >= ndimage.maximum_filter(distance, 3))
     assert abs(np.median(2 * distance[ridge]) - min(CANVAS[strings]) / 20) <= 3
+
+
+def test_a_lean_set_draws_the_same_numbers_with_its_ones_leaning(mnist_form):
+    images, labels = mnist_form
+    bar = np.zeros((28, 28), np.float32)
+    bar[4:24, 13:15] = 255  # an upright 1
+    assert abs(ink_lean(bar)) < 1
+    for degrees in (-10, 10, 25, 40):
+        assert abs(ink_lean(lean(bar, degrees)) - degrees) < 2
+    others = [image for image, label in zip(images, labels) if label != 1]
+    images, labels = [bar, np.roll(bar, 3, axis=1)] + others, [1, 1] + [label for label in labels if label != 1]
+    upright, label = leaning_sample(images, labels, seed=3, index=5, degrees=0)
+    leaning, same = leaning_sample(images, labels, seed=3, index=5, degrees=25)
+    assert leaning_sample(images, labels, seed=3, index=5, degrees=25) == (leaning, same)
+    assert same == label and len(label) == 4 and label.count("1") == 2  # the same number at every angle
+    assert Image.open(io.BytesIO(leaning)).size == CANVAS[True] and leaning != upright
 
 
 def test_drawn_digits_are_read(mnist_form):
