@@ -6,6 +6,7 @@
     python -m ml.evaluate --photos var/photos          # single digits; --strings DIR for lines of digits
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/drawn-strings --count 300 --strings --drawings
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/lean25 --count 100 --drawings --lean 25
+    python -m ml.photos --orand ../shared/data/orand-car-a --split validation --out var/cheque-photos --seed 7
 
 Each photo holds one MNIST *test* digit (or, with --strings, a line of 2 to 6 of them), so nothing overlaps
 the training data. The digits are scaled up and drawn as pen ink (blue, black or dark grey, with the stroke
@@ -15,6 +16,9 @@ shadow (a soft band or a hand-like blob) and uneven light, rotated by up to 10 d
 perspective. The photo is then blurred, given sensor noise, sized like a phone photo (longer side 1000 to
 3000 px) and saved as JPEG at quality 40 to 95. The scene is composed at no more than COMPOSE_SIDE px and
 scaled up to the photo's size, as the engine reads photos reduced anyway.
+
+--orand DIR photographs real cheque amount fields instead (ORAND-CAR-A, one photo of each field of --split: the
+sheet printed with the field's scan, `field_photo`).
 
 --drawings makes the same digits into drawings as the drawing page sends them instead (PNG, white canvas, round
 pen of the page's width: `drawing`). --drawings --lean DEGREES makes numbers of four digits, two of them upright
@@ -146,9 +150,10 @@ def _shadow(rng, shape):
     return 1 - depth * np.asarray(blob, np.float32) / 255
 
 
-def compose(rng, digits, size=None):
+def compose(rng, digits, size=None, field=None):
     """One photo (RGB Pillow image) of ``digits`` (2-D arrays, ink high, e.g. MNIST's 28x28) in a line on
-    paper on a desk; ``size`` (width, height) defaults to a random phone-photo size."""
+    paper on a desk; ``size`` (width, height) defaults to a random phone-photo size. With ``field`` (a grey scan,
+    0-255, e.g. a cheque's amount field) instead of digits, the paper is printed with that field."""
     if size is None:
         longer, aspect = int(rng.integers(SIDES[0], SIDES[1] + 1)), rng.choice(ASPECTS)
         size = (longer, round(longer / aspect))
@@ -172,7 +177,7 @@ def compose(rng, digits, size=None):
     x_from, x_to = max(left, 0) + clear, w - max(right, 0) - clear
     y_from, y_to = max(top, 0) + clear, h - max(bottom, 0) - clear
     height = min(y_to - y_from, min(w, h) * (rng.uniform(0.2, 0.5) if len(digits) == 1 else rng.uniform(0.1, 0.2)))
-    ink = _writing(rng, digits, height / 1.3)
+    ink = _writing(rng, digits, height / 1.3) if field is None else _printed(field, height)
     if ink.shape[1] > x_to - x_from:
         ink = np.asarray(Image.fromarray(ink).resize(
             (int(x_to - x_from), max(1, int(ink.shape[0] * (x_to - x_from) / ink.shape[1]))),
@@ -181,7 +186,8 @@ def compose(rng, digits, size=None):
     x = rng.uniform(x_from + ink.shape[1] / 2, x_to - ink.shape[1] / 2)
     y = rng.uniform(y_from + ink.shape[0] / 2, y_to - ink.shape[0] / 2)
     x0, y0 = round(x - left - ink.shape[1] / 2), round(y - top - ink.shape[0] / 2)
-    pen = np.array(INKS[rng.choice(list(INKS))]) + rng.uniform(-0.04, 0.04, 3)
+    # A field is printed in black, so its scan's darkness multiplies the paper; writing is in a pen's colour.
+    pen = np.array(INKS[rng.choice(list(INKS))]) + rng.uniform(-0.04, 0.04, 3) if field is None else np.zeros(3)
     region = paper[y0: y0 + ink.shape[0], x0: x0 + ink.shape[1]]
     alpha = ink[: region.shape[0], : region.shape[1], None]
     region[:] = region * (1 - alpha) + pen * alpha
@@ -217,6 +223,14 @@ def compose(rng, digits, size=None):
     return Image.fromarray(np.clip(np.asarray(photo, np.float32) + grain, 0, 255).astype(np.uint8))
 
 
+def _printed(field, height):
+    """A grey scan's darkness (float32, [0, 1]) scaled to ``height`` px, its paper (the 95th percentile) at 0."""
+    grey = np.asarray(field, np.float32)
+    darkness = np.clip(1 - grey / max(np.percentile(grey, 95), 1), 0, 1)
+    width = max(1, round(grey.shape[1] * height / grey.shape[0]))
+    return np.asarray(Image.fromarray(darkness).resize((width, max(1, round(height))), Image.Resampling.BICUBIC))
+
+
 def photo_sample(images, labels, seed, index, strings=False, size=None):
     """Photo ``index`` of the set made with ``seed``: (JPEG bytes, label string). ``images`` and ``labels``
     are the digits to draw from (MNIST test images and their classes)."""
@@ -231,6 +245,15 @@ def _pick(rng, images, labels, strings):
     """The digits of one sample, one or (strings) 2-6 drawn at random, and their label string."""
     picks = rng.integers(len(images), size=int(rng.integers(2, 7)) if strings else 1)
     return [images[i] for i in picks], "".join(str(int(labels[i])) for i in picks)
+
+
+def field_photo(field, seed, index, size=None):
+    """A phone photo of a cheque's field (a grey scan), JPEG bytes: photo ``index`` of the --orand set made with
+    ``seed``, as the photos of digits are made."""
+    rng = np.random.default_rng([seed, index, 3])
+    buffer = io.BytesIO()
+    compose(rng, [], size, field=field).save(buffer, format="JPEG", quality=int(rng.integers(40, 96)))
+    return buffer.getvalue()
 
 
 # The drawing page (static/js/draw.js): a white canvas, 560 x 560 for one digit or 1,120 x 280 for a number, and a
@@ -327,8 +350,6 @@ def leaning_sample(images, labels, seed, index, degrees):
 
 
 def main(argv=None):
-    from tqdm import tqdm
-
     from ml.data import load_mnist
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -343,23 +364,45 @@ def main(argv=None):
     parser.add_argument("--lean", type=float, metavar="DEGREES",
                         help="with --drawings: numbers of four digits, two of them upright MNIST 1s made to lean "
                         "DEGREES (top to the right)")
+    parser.add_argument("--orand", type=Path, metavar="DIR",
+                        help="ORAND-CAR-A directory: phone photos of the cheque fields of --split instead, one photo "
+                        "of each (up to --count), with their labels as ml.data.orand_labels corrects them")
+    parser.add_argument("--split", choices=("validation", "test"), default="validation", help="with --orand")
     args = parser.parse_args(argv)
     if args.lean is not None and not args.drawings:
         parser.error("--lean makes drawings: add --drawings")
+    if args.orand and (args.drawings or args.strings):
+        parser.error("--orand makes photos of cheque fields: leave out --drawings and --strings")
+    if args.orand:
+        from ml.data import orand_labels, orand_split
+
+        labels = orand_labels(args.orand)  # corrected; the corrections never touch the test split
+        sources = orand_split(args.split)[: args.count]
+        samples = ((field_photo(np.asarray(Image.open(args.orand / "images" / source).convert("L")), args.seed, i),
+                    labels[source]) for i, source in enumerate(sources))
+        _write_set(args.out, samples, len(sources), "cheque photos", "jpg")
+        return
     sample, kind, suffix = ((drawing_sample, "drawings", "png") if args.drawings else (photo_sample, "photos", "jpg"))
     if args.lean is not None:
         def sample(images, labels, seed, index, _):
             return leaning_sample(images, labels, seed, index, args.lean)
 
     _, (x_test, y_test) = load_mnist(args.mnist)
-    (args.out / "images").mkdir(parents=True, exist_ok=True)
-    with open(args.out / "labels.csv", "w", newline="") as f:
+    samples = (sample(x_test, y_test, args.seed, index, args.strings) for index in range(args.count))
+    _write_set(args.out, samples, args.count, kind, suffix)
+
+
+def _write_set(out, samples, count, kind, suffix):
+    """OUT/images/NNNNN.suffix and OUT/labels.csv (file,digits) from (bytes, label) samples, with a progress bar."""
+    from tqdm import tqdm
+
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    with open(out / "labels.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["file", "digits"])
-        for index in tqdm(range(args.count), desc=kind, unit="image"):
-            data, label = sample(x_test, y_test, args.seed, index, args.strings)
+        for index, (data, label) in enumerate(tqdm(samples, total=count, desc=kind, unit="image")):
             name = f"{index:05d}.{suffix}"
-            (args.out / "images" / name).write_bytes(data)
+            (out / "images" / name).write_bytes(data)
             writer.writerow([name, label])
 
 

@@ -15,11 +15,14 @@ from ml import evaluate, fuzz
 from ml.evaluate import CONFIDENT
 from ml.inference import get_recognizer
 from ml.strings import get_string_reader
-from ml.photos import (CANVAS, CANVAS_INK, _shadow, compose, drawing_sample, ink_lean, lean, leaning_sample,
+from ml import photos
+from ml.data import orand_labels, orand_split
+from ml.photos import (CANVAS, CANVAS_INK, _printed, _shadow, compose, drawing_sample, ink_lean, lean, leaning_sample,
                        photo_sample)
 from ml.preprocess import SCAN_SIDE, ink_map, prepare
 from ml.tests.synth import draw_digit, encode
 from ml.tests.test_properties import PROPERTIES, assert_mnist_form
+from ml.tests.test_strings import orand_or_skip
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SIZE = (800, 600)  # small for speed, but larger than preprocess.SCAN_SIDE: read as a photo
@@ -131,6 +134,31 @@ def test_a_lean_set_draws_the_same_numbers_with_its_ones_leaning(mnist_form):
     assert leaning_sample(images, labels, seed=3, index=5, degrees=25) == (leaning, same)
     assert same == label and len(label) == 4 and label.count("1") == 2  # the same number at every angle
     assert Image.open(io.BytesIO(leaning)).size == CANVAS[True] and leaning != upright
+
+
+def test_a_field_is_printed_as_its_scans_darkness():
+    field = np.full((50, 150), 220, np.uint8)  # a scan's paper, greyer than white
+    field[10:40, 70:76] = 40  # a stroke
+    printed = _printed(field, 100)
+    assert printed.shape == (100, 300)
+    assert printed[:, :100].max() < 0.01  # the paper prints nothing
+    assert 0.75 < printed[30:70, 145:148].mean() < 0.9  # the stroke prints as dark as it is against that paper
+
+
+def test_photos_of_cheque_fields(tmp_path):
+    """--orand: one phone photo of each cheque field of a split, labelled as ml.data.orand_labels gives it."""
+    root = orand_or_skip()
+    photos.main(["--orand", str(root), "--split", "validation", "--count", "2", "--out", str(tmp_path / "a")])
+    photos.main(["--orand", str(root), "--split", "validation", "--count", "2", "--out", str(tmp_path / "b")])
+    with open(tmp_path / "a" / "labels.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    labels = orand_labels(root)
+    assert [row["digits"] for row in rows] == [labels[name] for name in orand_split("validation")[:2]]
+    for row in rows:
+        data = (tmp_path / "a" / "images" / row["file"]).read_bytes()
+        assert data == (tmp_path / "b" / "images" / row["file"]).read_bytes()  # photo i: the seed and i only
+        image = Image.open(io.BytesIO(data))
+        assert image.format == "JPEG" and 1000 <= max(image.size) <= 3000
 
 
 def test_drawn_digits_are_read(mnist_form):
