@@ -228,14 +228,15 @@ class FoundInk(NamedTuple):
     ink: np.ndarray  # strength in [0, 1] over the box holding the ink
     origin: tuple[int, int]  # the box's (top, left) in the image as reduced by decode_image
     photo: bool  # read as a photo: larger than a scan, and not a field cut from a scan of printed paper
+    sheet: bool  # found on a sheet in a photo, its light flattened (not on an even canvas)
     paper: np.ndarray | None  # a scan's paper level (0-1) as fitted over the whole image; None on even paper
     dark_ink: bool  # darker than the paper (found from the image's border and its extreme grey levels)
 
 
-def ink_map(image: Image.Image) -> FoundInk | None:
+def ink_map(image: Image.Image, scan=False) -> FoundInk | None:
     """The ink in an image, or None when there is none. Lighting, specks and ruled lines are dealt with, and
-    in a photo of a sheet of paper, what lies beyond the sheet."""
-    return _ink(_luminance(image), image)
+    in a photo of a sheet of paper, what lies beyond the sheet. ``scan``: read it as a scan whatever its size."""
+    return _ink(_luminance(image), image, scan)
 
 
 def to_mnist(ink: np.ndarray) -> np.ndarray | None:
@@ -285,7 +286,7 @@ def _composite(image):
     return Image.fromarray(np.round(lum * 255).astype(np.uint8))
 
 
-def _ink(gray, image=None):
+def _ink(gray, image=None, scan=False):
     """FoundInk (strength in [0, 1], 0 is background), or None. ``image`` is the decoded image, whose colours
     help to tell the paper from a desk."""
     pixels = np.asarray(gray)
@@ -309,12 +310,13 @@ def _ink(gray, image=None):
         table = np.clip((contrast / peak - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0, 1)
         left, top, right, bottom = gray.point(((table > 0) * 255).tolist()).getbbox()  # ints: Pillow rounds each
         ink = table[pixels[top:bottom, left:right]]
-        width, rim, photo, paper = pixels.shape[1], None, max(gray.size) > SCAN_SIDE, None
+        width, rim, photo, paper = pixels.shape[1], None, not scan and max(gray.size) > SCAN_SIDE, None
+        sheet = False
     else:
         # Larger than a scan: a photo, unless its "sheet" is printed (a security background), as in a field
         # cut from a high-resolution scan, where the print breaks the paper into pieces that are not a sheet.
-        found = _flattened_ink(gray, image) if max(gray.size) > SCAN_SIDE else PRINTED
-        photo = found is not PRINTED
+        found = _flattened_ink(gray, image) if max(gray.size) > SCAN_SIDE and not scan else PRINTED
+        photo = sheet = found is not PRINTED
         if photo:
             if found is None:
                 return None
@@ -330,7 +332,7 @@ def _ink(gray, image=None):
         return None
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     return FoundInk(ink[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1], (top + int(rows[0]), left + int(cols[0])),
-                    photo, paper, bool(dark_ink))
+                    photo, sheet, paper, bool(dark_ink))
 
 
 def even_light(grey, found):

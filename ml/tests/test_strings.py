@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 
-from ml import evaluate, predict
+from ml import evaluate, photos, predict
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of, read_labels
 from ml.preprocess import SCAN_SIDE, ImageError, decode_image, even_light, ink_map
 from ml.strings import (BITONAL, STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, bilevel,
@@ -121,6 +121,24 @@ def test_a_field_from_a_high_resolution_scan_is_read_as_a_scan(reader, digits):
     line = orand_line(digits, 6)
     assert max(line.size) > SCAN_SIDE and not ink_map(decode_image(encode(line))).photo
     assert reader.read_one(encode(line)).digits == "".join(map(str, digits))
+
+
+def test_a_photo_of_a_cheque_is_read_from_a_cut_around_its_writing(reader, tmp_path):
+    """Phone photos of the first 20 of ORAND's validation fields (ml.photos --orand, seed 7). A photo's flattened
+    ink holds the field's security print too, and read as ink, 15 of these 20 were right; cut around the writing
+    and read as the scans the CRNN was trained on, 18 (all 207: 65.7 % exact against 80.7 %)."""
+    root = orand_or_skip()
+    photos.main(["--orand", str(root), "--split", "validation", "--count", "20", "--seed", "7",
+                 "--out", str(tmp_path)])
+    labels = read_labels(tmp_path)
+    uploads = [(tmp_path / "images" / name).read_bytes() for name in labels]
+    assert all(ink_map(decode_image(data)).sheet for data in uploads)
+    readings = reader.read(uploads)
+    assert sum(reading.digits == label for reading, label in zip(readings, labels.values())) >= 17
+    for data, reading in zip(uploads, readings):
+        width, height = Image.open(io.BytesIO(data)).size
+        assert all(0 <= x and 0 <= y and x + w <= width and y + h <= height for x, y, w, h in
+                   (c.box for c in reading.characters))
 
 
 def test_black_and_white_files_go_to_the_crnn_of_such_files(tmp_path):
