@@ -14,7 +14,8 @@ from ml import evaluate, photos, predict
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of, read_labels
 from ml.preprocess import SCAN_SIDE, ImageError, decode_image, even_light, ink_map
 from ml.strings import (BITONAL, STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, bilevel,
-                        calibrate, character_boxes, get_string_reader, pool_adjacent_violators, split_files)
+                        calibrate, character_boxes, get_string_reader, left_out_strokes, pool_adjacent_violators,
+                        split_files)
 from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth
 from ml.tests.synth import draw_digit, encode, photo
 
@@ -139,6 +140,24 @@ def test_a_photo_of_a_cheque_is_read_from_a_cut_around_its_writing(reader, tmp_p
         width, height = Image.open(io.BytesIO(data)).size
         assert all(0 <= x and 0 <= y and x + w <= width and y + h <= height for x, y, w, h in
                    (c.box for c in reading.characters))
+
+
+def test_strokes_no_character_explains():
+    """left_out_strokes: of three strokes as tall as the line, the one outside both characters' boxes (widened by
+    a tenth of their width) comes back in the file's pixels; a dot beside them and explained strokes do not."""
+    x = np.zeros((HEIGHT, 160), np.float32)
+    for left in (20, 60, 100):
+        x[4:28, left: left + 6] = 1.0
+    x[26:29, 130:133] = 1.0  # a dot
+    line = _Line(x=x, origin=(10.0, 5.0), scale=(2.0, 2.0), to_file=0.5, seconds=0.0)
+
+    def read_at(column):  # a character read over the stroke at this column, as character_boxes boxes it
+        return _Vote(digit="7", box=[int((5 + 2 * column) * 0.5), 9, 6, 24], confidence=0.9, crnn=np.ones(10) / 10)
+
+    characters = [read_at(20), read_at(100)]
+    assert left_out_strokes(line, characters) == [[int((5 + 2 * 60) * 0.5), int((10 + 2 * 4) * 0.5), 6, 24]]
+    characters.insert(1, read_at(60))
+    assert left_out_strokes(line, characters) == [] and left_out_strokes(line, []) == []
 
 
 def test_black_and_white_files_go_to_the_crnn_of_such_files(tmp_path):
