@@ -38,7 +38,7 @@ from PIL import Image
 from scipy import ndimage
 
 from ml.ctc import BLANK, greedy_decode
-from ml.data import orand_labels, orand_split, orand_uploads
+from ml.data import orand_labels, orand_split, orand_uploads, read_labels
 from ml.inference import MODEL_DIR, LiteModel, ProcessWide, Recognizer, log_mix
 from ml.preprocess import (ImageError, _luminance, decode_image, decode_image_and_size, even_light, ink_map,
                            prepare)
@@ -187,6 +187,7 @@ class _Line:
     image: "Image.Image | None" = None  # the decoded image, where the digit CNN re-reads unsure characters
     bitonal: bool = False  # black and white only (at most two colours), as bitonal cheque scanners give them
     canvas: bool = False  # larger than a scan, on even paper: the drawing page's canvas
+    photo: bool = False  # a photo of a sheet, read from a cut around its writing
 
 
 def prepare_line(data):
@@ -194,7 +195,8 @@ def prepare_line(data):
     start = time.perf_counter()
     image, (width, _) = decode_image_and_size(data)
     found, source, cut = ink_map(image), image, (0, 0)
-    if found is not None and found.sheet:
+    photo = found is not None and found.sheet
+    if photo:
         # A photo of a sheet: the writing and the paper around it are read as a scan is read, from a cut. Where
         # the writing is on printed paper (a cheque), the flattened ink holds the print too, and the CRNN, trained
         # on scans of such fields, reads them better as they are: phone photos of ORAND's validation fields (seed
@@ -240,7 +242,7 @@ def prepare_line(data):
     return _Line(x=fit_line(band), origin=(origin[0] + top + band_top, origin[1] + left + band_left),
                  scale=(h / HEIGHT, w / fitted_width(h, w)), to_file=width / image.width,
                  seconds=time.perf_counter() - start, image=image,
-                 bitonal=_bitonal(image), canvas=found.photo)
+                 bitonal=_bitonal(image), canvas=found.photo, photo=photo)
 
 
 def _bitonal(image):
@@ -332,6 +334,8 @@ class StringReader(LiteModel):
                         else None)
         # Without a fitted table the raw confidence stands and nothing is auto-accepted.
         self.calibration = self.card.get("calibration") if calibrated else None
+        # Photos of sheets read worse than scans at the same raw confidence: their own table, where fitted.
+        self.photo_calibration = self.card.get("photo_calibration") if calibrated else None
         self.threshold = default_threshold(model_dir) if calibrated else None
         self.lag = (self.card.get("alignment") or {}).get("lag", 0.0)
         # The digit CNN re-reads the characters the CRNN is unsure of, where the card says how (fit_reread).
@@ -476,7 +480,8 @@ class StringReader(LiteModel):
     def _reading(self, line, vote, infer):
         digits = "".join(c.digit for c in vote["characters"])
         raw = min(vote["raw"], 1.0)
-        confidence = float(calibrate(raw, self.calibration)) if self.calibration and digits else raw
+        table = self.photo_calibration if line.photo and self.photo_calibration else self.calibration
+        confidence = float(calibrate(raw, table)) if table and digits else raw
         confidence = round(confidence, 6)  # as printed, so that auto_accept agrees with what is shown
         characters = [Character(digit=c.digit, box=c.box, confidence=round(c.confidence, 6))
                       for c in vote["characters"]]
@@ -549,6 +554,29 @@ def fit_calibration(root, model_dir=STRINGS_DIR, split="validation"):
                       "files": "as they are" if not _reads_bitonal(model_dir) else
                       f"black and white at {BITONAL_LEVEL} (bilevel), each at {BITONAL_SCALES} times its size"},
         "threshold": threshold, **table}
+
+
+def fit_photo_calibration(sets, model_dir=STRINGS_DIR):
+    """The isotonic table for photos of sheets (_Line.photo), fitted on labelled sets of such photos (ml.photos
+    output: images/ and labels.csv), those of their images that are read as photos of sheets."""
+    reader = StringReader(model_dir, calibrated=False)
+    raw, correct, counts = [], [], {}
+    for root in map(Path, sets):
+        labels = read_labels(root)
+        files = [(root / "images" / name).read_bytes() for name in labels]
+        photos = [(data, label) for data, label in zip(files, labels.values())
+                  if (found := ink_map(decode_image(data))) is not None and found.sheet]
+        readings = reader.read([data for data, _ in photos])
+        raw += [reading.raw_confidence for reading in readings]
+        correct += [reading.digits == label for reading, (_, label) in zip(readings, photos)]
+        counts[root.name] = len(photos)
+    xs, ys = pool_adjacent_violators(raw, correct)
+    return {"about": "Isotonic map of the raw confidence to the share of readings that are right, for photos of "
+                     "sheets (read from a cut around their writing), fitted on generated photos (python -m ml.photos; "
+                     "see the README) by python -m ml.strings --fit-photo-calibration. A scan's table accepts such "
+                     "photos with confidence when they are wrong more often than it says.",
+            "fitted_on": {"sets": counts, "images": len(raw), "exact_accuracy": float(np.mean(correct))},
+            "raw": xs, "calibrated": ys}
 
 
 def fit_alignment(root, model_dir=STRINGS_DIR, split="validation"):
@@ -658,6 +686,8 @@ def main(argv=None):
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--fit-calibration", type=Path, metavar="DIR",
                        help="ORAND-CAR-A directory (images/, labels.csv, boxes.json); fits on its validation split")
+    which.add_argument("--fit-photo-calibration", type=Path, nargs="+", metavar="DIR",
+                       help="sets of generated photos (ml.photos: images/, labels.csv): the table for photos of sheets")
     which.add_argument("--fit-ensemble", type=Path, metavar="DIR",
                        help="ORAND-CAR-A directory: the CRNN's weight in the single-digit engine, on validation crops")
     parser.add_argument("--model-dir", type=Path, default=STRINGS_DIR,
@@ -677,6 +707,12 @@ def main(argv=None):
         return
     # In this order: re-reading cuts characters at boxes placed by the lag, and calibration sees the final readings.
     card_path = args.model_dir / "model_card.json"
+    if args.fit_photo_calibration:
+        card = json.loads(card_path.read_text())
+        card["photo_calibration"] = fitted = fit_photo_calibration(args.fit_photo_calibration, args.model_dir)
+        card_path.write_text(json.dumps(card, indent=1) + "\n")
+        print(f"{card_path}: photo_calibration fitted on {fitted['fitted_on']}")
+        return
     for key, fit in (("alignment", fit_alignment), ("reread", fit_reread), ("calibration", fit_calibration)):
         card = json.loads(card_path.read_text())
         card[key] = fitted = fit(args.fit_calibration, args.model_dir)

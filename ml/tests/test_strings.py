@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageOps
 
-from ml import evaluate, photos, predict
+from ml import evaluate, photos, predict, strings
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of, read_labels
 from ml.preprocess import SCAN_SIDE, ImageError, decode_image, even_light, ink_map
 from ml.strings import (BITONAL, STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, bilevel,
                         calibrate, character_boxes, get_string_reader, left_out_strokes, pool_adjacent_violators,
-                        split_files)
+                        prepare_line, split_files)
 from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth
 from ml.tests.synth import draw_digit, encode, photo
 
@@ -160,6 +160,19 @@ def test_strokes_no_character_explains():
     assert left_out_strokes(line, characters) == [] and left_out_strokes(line, []) == []
 
 
+def test_fit_photo_calibration_cli(tmp_path, capsys):
+    """--fit-photo-calibration writes a monotone table into the card from sets of generated photos."""
+    root = orand_or_skip()
+    photos.main(["--orand", str(root), "--split", "validation", "--count", "6", "--seed", "7",
+                 "--out", str(tmp_path / "fields")])
+    models = tmp_path / "models"
+    shutil.copytree(STRINGS_DIR.parent, models, ignore=shutil.ignore_patterns(BITONAL, "*.keras"))
+    strings.main(["--fit-photo-calibration", str(tmp_path / "fields"), "--model-dir", str(models / "strings")])
+    fitted = json.loads((models / "strings" / "model_card.json").read_text())["photo_calibration"]
+    assert fitted["fitted_on"]["sets"] == {"fields": 6} and "photo_calibration" in capsys.readouterr().out
+    assert np.all(np.diff(fitted["calibrated"]) >= 0) and len(fitted["raw"]) == len(fitted["calibrated"])
+
+
 def test_black_and_white_files_go_to_the_crnn_of_such_files(tmp_path):
     """Where a CRNN of bitonal files sits beside the shipped one (BITONAL), a black-and-white field, 1-bit or
     grey with two levels, is read by it, under its version and calibration; a grey field by the shipped CRNN;
@@ -301,6 +314,26 @@ def test_shipped_calibration_is_monotone_and_fitted_on_validation():
     alignment = card["alignment"]
     assert alignment["fitted_on"]["split"] == "validation" and alignment["fitted_on"]["digits"] > 500
     assert get_string_reader().lag == alignment["lag"]
+    photos = card["photo_calibration"]  # fitted on tuning sets only (seed 7, ORAND's validation fields)
+    assert photos["fitted_on"]["images"] >= 400 and "cheque-val7" in photos["fitted_on"]["sets"]
+    assert np.all(np.diff(calibrate(raw, photos)) >= 0)
+
+
+def test_photos_of_sheets_have_their_own_calibration(tmp_path):
+    """A photo of a sheet takes the card's photo table, where there is one; a scan, the scan's table."""
+    models = tmp_path / "models"
+    shutil.copytree(STRINGS_DIR.parent, models, ignore=shutil.ignore_patterns(BITONAL, "*.keras"))
+    card_path = models / "strings" / "model_card.json"
+    card = json.loads(card_path.read_text())
+    card["photo_calibration"] = {"raw": [0.0, 1.0], "calibrated": [0.5, 0.5]}
+    card_path.write_text(json.dumps(card))
+    field = orand_line([3, 0, 7], 1)  # real cheque digits on security print, as scanned
+    taken, scanned = photos.field_photo(np.asarray(field), seed=0, index=0), encode(field)
+    assert prepare_line(taken).photo and not prepare_line(scanned).photo
+    on_photo, on_scan = StringReader(models / "strings").read([taken, scanned])
+    assert on_photo.digits == on_scan.digits == "307"
+    assert on_photo.confidence == 0.5 and not on_photo.auto_accept
+    assert on_scan.confidence == get_string_reader().read_one(scanned).confidence > 0.5
 
 
 def test_pool_adjacent_violators():
@@ -383,10 +416,6 @@ def test_uncalibrated_reader_accepts_nothing():
 def test_fitting_a_crnn_outside_a_digit_models_folder_says_where_it_must_be(tmp_path, capsys):
     """The fits re-read characters with the digit model in the CRNN folder's parent: a candidate trained to a folder
     of its own gets that said, not a traceback, and nothing is written."""
-    import shutil
-
-    from ml import strings
-
     shutil.copytree(STRINGS_DIR, tmp_path / "crnn")
     card = (tmp_path / "crnn" / "model_card.json").read_text()
     with pytest.raises(SystemExit) as stopped:
