@@ -40,8 +40,8 @@ from scipy import ndimage
 from ml.ctc import BLANK, greedy_decode
 from ml.data import orand_labels, orand_split, orand_uploads, read_labels
 from ml.inference import MODEL_DIR, LiteModel, ProcessWide, Recognizer, log_mix
-from ml.preprocess import (ImageError, _luminance, decode_image, decode_image_and_size, even_light, ink_map,
-                           prepare)
+from ml.preprocess import (MIN_SIDE, ImageError, _luminance, decode_image, decode_image_and_size, even_light,
+                           ink_map, prepare)
 from ml.synth_strings import HEIGHT, WIDTH, crop_ink, fit_line, fitted_width, line_ink
 
 STRINGS_DIR = MODEL_DIR / "strings"
@@ -203,11 +203,7 @@ def prepare_line(data):
         # 7) 80.7 % exact against 65.7 %, 43.0 % auto-accepted against 24.2 %; on plain paper, photo strings (seed
         # 7) 93.0 % against 90.5 %. The page's canvas is no sheet: read from the cut, its numbers were no more
         # often right, and the accepted ones less often (224 of 227 against 224 of 226).
-        (top, left), (height, span) = found.origin, found.ink.shape
-        margin = round(CUT_MARGIN * height)
-        cut = (max(top - margin, 0), max(left - margin, 0))
-        source = image.crop((cut[1], cut[0], min(left + span + margin, image.width),
-                             min(top + height + margin, image.height)))
+        source, cut = _cut_around(image, found)
         found = ink_map(source, scan=True)
     if found is None:
         return None
@@ -243,6 +239,22 @@ def prepare_line(data):
                  scale=(h / HEIGHT, w / fitted_width(h, w)), to_file=width / image.width,
                  seconds=time.perf_counter() - start, image=image,
                  bitonal=_bitonal(image), canvas=found.photo, photo=photo)
+
+
+def _cut_around(image, found):
+    """The decoded image cut to found's ink and CUT_MARGIN of its height around it, at least MIN_SIDE pixels each
+    way (as an upload must be: a speck's cut would be too small to read), and the cut's (top, left)."""
+    (top, left), (height, width) = found.origin, found.ink.shape
+    margin = round(CUT_MARGIN * height)
+
+    def span(start, stop, limit):
+        start, stop = max(start, 0), min(stop, limit)
+        start = min(start, max(limit - MIN_SIDE, 0))
+        return start, min(max(stop, start + MIN_SIDE), limit)
+
+    rows = span(top - margin, top + height + margin, image.height)
+    cols = span(left - margin, left + width + margin, image.width)
+    return image.crop((cols[0], rows[0], cols[1], rows[1])), (rows[0], cols[0])
 
 
 def _bitonal(image):

@@ -14,12 +14,13 @@ from scipy import ndimage
 from ml import evaluate, fuzz
 from ml.evaluate import CONFIDENT
 from ml.inference import get_recognizer
-from ml.strings import get_string_reader
+from ml.strings import PHOTO_PAD, get_string_reader, prepare_line
+from ml.synth_strings import HEIGHT, WIDTH
 from ml import photos
 from ml.data import orand_labels, orand_split
 from ml.photos import (CANVAS, CANVAS_INK, _printed, _shadow, compose, drawing_sample, ink_lean, lean, leaning_sample,
                        photo_sample)
-from ml.preprocess import SCAN_SIDE, ink_map, prepare
+from ml.preprocess import MIN_SIDE, SCAN_SIDE, ImageError, ink_map, prepare
 from ml.tests.synth import draw_digit, encode
 from ml.tests.test_properties import PROPERTIES, assert_mnist_form
 from ml.tests.test_strings import orand_or_skip
@@ -222,3 +223,21 @@ def test_any_photo_sized_pattern_gives_a_digit_in_the_image_or_none(pixels, tint
         ink, (top, left) = found.ink, found.origin
         assert ink.any() and top + ink.shape[0] <= image.height and left + ink.shape[1] <= image.width
     assert_mnist_form(prepare(image))
+
+
+@PROPERTIES
+@given(pixels=fuzz.patterns(), tint=st.tuples(fuzz.LEVELS, fuzz.LEVELS, fuzz.LEVELS), side=st.integers(SCAN_SIDE + 1, 1024))
+def test_any_photo_sized_pattern_gives_a_line_or_none(pixels, tint, side):
+    """The same patterns through the string reader's preparation, where a photo of a sheet is cut around its
+    writing and the cut read as a scan: a line of the model's shape inside the image, nothing, or an ImageError."""
+    image = Image.fromarray(np.round(pixels[..., None] * np.array(tint) * 255).astype(np.uint8))
+    scale = side / max(image.size)
+    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
+    try:
+        line = prepare_line(encode(image))
+    except ImageError:
+        assert min(image.size) < MIN_SIDE
+        return
+    if line is not None:
+        assert line.x.shape == (HEIGHT, WIDTH) and np.isfinite(line.x).all()
+        assert -PHOTO_PAD <= line.origin[0] < image.height and -PHOTO_PAD <= line.origin[1] < image.width

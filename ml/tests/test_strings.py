@@ -12,10 +12,10 @@ from PIL import Image, ImageDraw, ImageOps
 
 from ml import evaluate, photos, predict, strings
 from ml.data import ORAND_SPLIT, orand_split, orand_split_of, read_labels
-from ml.preprocess import SCAN_SIDE, ImageError, decode_image, even_light, ink_map
-from ml.strings import (BITONAL, STRIDE, STRINGS_DIR, StringReader, _Line, _Vote, acceptance_threshold, bilevel,
-                        calibrate, character_boxes, get_string_reader, left_out_strokes, pool_adjacent_violators,
-                        prepare_line, split_files)
+from ml.preprocess import MIN_SIDE, SCAN_SIDE, FoundInk, ImageError, decode_image, even_light, ink_map
+from ml.strings import (BITONAL, STRIDE, STRINGS_DIR, StringReader, _cut_around, _Line, _Vote, acceptance_threshold,
+                        bilevel, calibrate, character_boxes, get_string_reader, left_out_strokes,
+                        pool_adjacent_violators, prepare_line, split_files)
 from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth
 from ml.tests.synth import draw_digit, encode, photo
 
@@ -317,6 +317,19 @@ def test_shipped_calibration_is_monotone_and_fitted_on_validation():
     photos = card["photo_calibration"]  # fitted on tuning sets only (seed 7, ORAND's validation fields)
     assert photos["fitted_on"]["images"] >= 400 and "cheque-val7" in photos["fitted_on"]["sets"]
     assert np.all(np.diff(calibrate(raw, photos)) >= 0)
+
+
+def test_a_cut_is_never_smaller_than_an_upload():
+    """A photo's ink of a speck (1 x 1 pixel) is cut with at least MIN_SIDE pixels each way, inside the image, so
+    that reading the cut as a scan cannot fail on its size; a larger ink keeps CUT_MARGIN of its height around it."""
+    image = Image.new("L", (1200, 900), 200)
+    for origin in ((0, 0), (450, 600), (899, 1199)):
+        cut, (top, left) = _cut_around(image, FoundInk(np.ones((1, 1)), origin, True, True, None, True))
+        assert min(cut.size) == MIN_SIDE and 0 <= top <= origin[0] < top + MIN_SIDE <= 900
+        assert 0 <= left <= origin[1] < left + MIN_SIDE <= 1200
+        assert ink_map(cut, scan=True) is None  # even paper, nothing written: no error
+    cut, (top, left) = _cut_around(image, FoundInk(np.ones((100, 300)), (400, 500), True, True, None, True))
+    assert (top, left) == (370, 470) and cut.size == (360, 160)
 
 
 def test_photos_of_sheets_have_their_own_calibration(tmp_path):
