@@ -200,9 +200,9 @@ def prepare_line(data):
         # A photo of a sheet: the writing and the paper around it are read as a scan is read, from a cut. Where
         # the writing is on printed paper (a cheque), the flattened ink holds the print too, and the CRNN, trained
         # on scans of such fields, reads them better as they are: phone photos of ORAND's validation fields (seed
-        # 7) 80.7 % exact against 65.7 %, 43.0 % auto-accepted against 24.2 %; on plain paper, photo strings (seed
-        # 7) 93.0 % against 90.5 %. The page's canvas is no sheet: read from the cut, its numbers were no more
-        # often right, and the accepted ones less often (224 of 227 against 224 of 226).
+        # 7) 80.7 % exact against 65.7 %; on plain paper, photo strings (seed 7) 93.0 % against 90.5 %. The page's
+        # canvas is no sheet: read from a cut, its numbers were no more often right, and the accepted ones less
+        # often (224 of 227 against 224 of 226). Photos have their own calibration (photo_calibration).
         source, cut = _cut_around(image, found)
         found = ink_map(source, scan=True)
     if found is None:
