@@ -158,6 +158,12 @@ def test_strokes_no_character_explains():
     assert left_out_strokes(line, characters) == [[int((5 + 2 * 60) * 0.5), int((10 + 2 * 4) * 0.5), 6, 24]]
     characters.insert(1, read_at(60))
     assert left_out_strokes(line, characters) == [] and left_out_strokes(line, []) == []
+    # Read as one 1 over two strokes (a drawn "11"): the stroke farther from the box's middle was left out.
+    one = _Vote(digit="1", box=[int((5 + 2 * 20) * 0.5), 9, 14, 24], confidence=0.9, crnn=np.ones(10) / 10)
+    x[4:28, 28:34] = 1.0  # a second stroke beside the first, inside that box
+    assert left_out_strokes(line, [one, read_at(60), read_at(100)]) == [[int((5 + 2 * 28) * 0.5), 9, 6, 24]]
+    one.digit = "7"  # any other digit may be drawn in two strokes
+    assert left_out_strokes(line, [one, read_at(60), read_at(100)]) == []
 
 
 def test_fit_photo_calibration_cli(tmp_path, capsys):
