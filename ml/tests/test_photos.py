@@ -225,19 +225,32 @@ def test_any_photo_sized_pattern_gives_a_digit_in_the_image_or_none(pixels, tint
     assert_mnist_form(prepare(image))
 
 
+def on_a_sheet(image):
+    """The pattern, a fifth of the sheet each way, printed on a plain sheet lying on a dark desk."""
+    sheet = np.full((image.height, image.width, 3), 225.0, np.float32)
+    small = np.asarray(image.resize((max(1, image.width // 5), max(1, image.height // 5))), np.float32) / 255
+    top, left = 2 * image.height // 5, 2 * image.width // 5
+    sheet[top: top + small.shape[0], left: left + small.shape[1]] *= 0.3 + 0.7 * small
+    desk = Image.new("RGB", (image.width + 200, image.height + 200), (40, 35, 30))
+    desk.paste(Image.fromarray(sheet.astype(np.uint8)), (100, 100))
+    return desk
+
+
 @PROPERTIES
 @given(pixels=fuzz.patterns(), tint=st.tuples(fuzz.LEVELS, fuzz.LEVELS, fuzz.LEVELS), side=st.integers(SCAN_SIDE + 1, 1024))
 def test_any_photo_sized_pattern_gives_a_line_or_none(pixels, tint, side):
     """The same patterns through the string reader's preparation, where a photo of a sheet is cut around its
-    writing and the cut read as a scan: a line of the model's shape inside the image, nothing, or an ImageError."""
+    writing and the cut read as a scan, as they are and printed small on a sheet on a desk (which takes that path):
+    a line of the model's shape inside the image, nothing, or an ImageError."""
     image = Image.fromarray(np.round(pixels[..., None] * np.array(tint) * 255).astype(np.uint8))
     scale = side / max(image.size)
     image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
-    try:
-        line = prepare_line(encode(image))
-    except ImageError:
-        assert min(image.size) < MIN_SIDE
-        return
-    if line is not None:
-        assert line.x.shape == (HEIGHT, WIDTH) and np.isfinite(line.x).all()
-        assert -PHOTO_PAD <= line.origin[0] < image.height and -PHOTO_PAD <= line.origin[1] < image.width
+    for photo in (image, on_a_sheet(image)):
+        try:
+            line = prepare_line(encode(photo))
+        except ImageError:
+            assert min(photo.size) < MIN_SIDE
+            continue
+        if line is not None:
+            assert line.x.shape == (HEIGHT, WIDTH) and np.isfinite(line.x).all()
+            assert -PHOTO_PAD <= line.origin[0] < photo.height and -PHOTO_PAD <= line.origin[1] < photo.width
