@@ -226,7 +226,8 @@ def prepare_line(data):
     # is not enough (a dark scan of darker ink, paper at grey 126, was inverted and read as nothing), nor is
     # ink_map's ink lighter than the paper alone (on light paper it may have taken the pale streaks of a
     # security print for the writing).
-    if paper < 128 and box[ink > 0.5].mean() > paper:
+    strong = ink > 0.5
+    if paper < 128 and strong.any() and box[strong].mean() > paper:  # faint ink alone: left as it is
         grey = 255 - grey
     margin = int(MARGIN * ink.shape[0])
     top, left = max(top - margin, 0), max(left - margin, 0)
