@@ -296,7 +296,6 @@ def character_boxes(x, characters, line, lag=0.0):
         cuts.append(int(emptiest[np.argmin(np.abs(emptiest - (a + b) / 2))]))
     starts = [max(0, round(centres[0] - HEIGHT)), *cuts] if centres else []
     stops = [*cuts, min(WIDTH, round(centres[-1] + HEIGHT))] if centres else []
-    (top, left), (sy, sx), k = line.origin, line.scale, line.to_file
     labels, _ = ndimage.label(ink, structure=np.ones((3, 3)))
     boxes = []
     for start, stop in zip(starts, stops):
@@ -309,10 +308,28 @@ def character_boxes(x, characters, line, lag=0.0):
         else:
             kept = (areas >= KEEP * areas.max())[part]  # a lookup by label: np.isin sorts, far slower
             rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
-        x0, x1 = (left + (start + cols[0]) * sx) * k, (left + (start + cols[-1] + 1) * sx) * k
-        y0, y1 = (top + rows[0] * sy) * k, (top + (rows[-1] + 1) * sy) * k
-        boxes.append([int(x0), int(y0), max(1, round(x1 - int(x0))), max(1, round(y1 - int(y0)))])
+        boxes.append(_file_box(_in_file(line, (rows[0], rows[-1] + 1), (start + cols[0], start + cols[-1] + 1))))
     return boxes
+
+
+def _in_file(line, rows, cols):
+    """Rows and columns of a line's input, each as (first, stop), in the file's pixels: (x0, y0, x1, y1)."""
+    (top, left), (sy, sx), k = line.origin, line.scale, line.to_file
+    return (left + cols[0] * sx) * k, (top + rows[0] * sy) * k, (left + cols[1] * sx) * k, (top + rows[1] * sy) * k
+
+
+def _file_box(bounds):
+    """(x0, y0, x1, y1) in the file's pixels as a character's box: [x, y, w, h], whole pixels, at least 1 wide."""
+    x0, y0, x1, y1 = bounds
+    return [int(x0), int(y0), max(1, round(x1 - int(x0))), max(1, round(y1 - int(y0)))]
+
+
+def _digit_at(line, box):
+    """The digit CNN's input (prepare) for a box of the file (x, y, w, h) with 2 pixels more each side, cut from the
+    line's decoded image; None where prepare finds no digit there."""
+    x, y, w, h = (round(v / line.to_file) for v in box)
+    return prepare(line.image.crop((max(x - 2, 0), max(y - 2, 0), min(x + w + 2, line.image.width),
+                                    min(y + h + 2, line.image.height))))
 
 
 def left_out_strokes(line, characters):
@@ -323,13 +340,11 @@ def left_out_strokes(line, characters):
     nothing was read."""
     if not characters:
         return []
-    (top, left), (sy, sx), k = line.origin, line.scale, line.to_file
     labels, _ = ndimage.label(line.x >= INK, structure=np.ones((3, 3)))
     height = np.median([character.box[3] for character in characters])
     tall = []
     for rows, cols in ndimage.find_objects(labels):
-        x0, x1 = (left + cols.start * sx) * k, (left + cols.stop * sx) * k
-        y0, y1 = (top + rows.start * sy) * k, (top + rows.stop * sy) * k
+        x0, y0, x1, y1 = _in_file(line, (rows.start, rows.stop), (cols.start, cols.stop))
         if y1 - y0 >= TALL * height:
             tall.append((x0, y0, x1, y1, (x0 + x1) / 2))
     boxes = [stroke for stroke in tall if not any(x - WIDEN * w <= stroke[4] <= x + (1 + WIDEN) * w
@@ -339,8 +354,7 @@ def left_out_strokes(line, characters):
         inside = [stroke for stroke in tall if x <= stroke[4] <= x + w]
         if character.digit == "1" and len(inside) == 2:
             boxes.append(max(inside, key=lambda stroke: abs(stroke[4] - (x + w / 2))))
-    return [[int(x0), int(y0), max(1, round(x1 - int(x0))), max(1, round(y1 - int(y0)))]
-            for x0, y0, x1, y1, _ in boxes]
+    return [_file_box(stroke[:4]) for stroke in boxes]
 
 
 class StringReader(LiteModel):
@@ -453,10 +467,7 @@ class StringReader(LiteModel):
         for line, vote in zip(lines, votes):
             for character in vote["characters"]:
                 if character.crnn.max() < self.reread["consult_below"]:
-                    x, y, w, h = (round(v / line.to_file) for v in character.box)
-                    box = (max(x - 2, 0), max(y - 2, 0), min(x + w + 2, line.image.width),
-                           min(y + h + 2, line.image.height))
-                    digit = prepare(line.image.crop(box))
+                    digit = _digit_at(line, character.box)
                     if digit is not None:
                         asked.append((vote, character))
                         crops.append(digit)
@@ -483,10 +494,7 @@ class StringReader(LiteModel):
             if not line.canvas:
                 continue
             for box in left_out_strokes(line, vote["characters"]):
-                x, y, w, h = (v / line.to_file for v in box)
-                crop = (max(int(x) - 2, 0), max(int(y) - 2, 0), min(round(x + w) + 2, line.image.width),
-                        min(round(y + h) + 2, line.image.height))
-                digit = prepare(line.image.crop(crop))
+                digit = _digit_at(line, box)
                 if digit is not None:
                     asked.append((vote, box))
                     crops.append(digit)
