@@ -336,13 +336,18 @@ def lean(digit, degrees):
     return ndimage.affine_transform(digit, [[1, 0], [t, 1]], offset=[0, -t * middle], order=1)
 
 
-def leaning_sample(images, labels, seed, index, degrees):
+def upright_ones(images, labels):
+    """Indices of the 1s among MNIST-form digits that stand within UPRIGHT degrees of upright."""
+    return [i for i in np.flatnonzero(np.asarray(labels) == 1) if abs(ink_lean(images[i])) <= UPRIGHT]
+
+
+def leaning_sample(images, labels, seed, index, degrees, ones=None):
     """Drawing ``index`` of a --lean set: a number of four digits as the drawing page sends it, two of them upright
     MNIST 1s made to lean ``degrees`` and two other digits, in random order; (PNG bytes, label). A reader that takes
-    such 1s for the slash separator leaves them out."""
+    such 1s for the slash separator leaves them out. ``ones``: upright_ones(images, labels), found once for a set."""
     rng = np.random.default_rng([seed, index, 2])
     labels = np.asarray(labels)
-    ones = [i for i in np.flatnonzero(labels == 1) if abs(ink_lean(images[i])) <= UPRIGHT]
+    ones = upright_ones(images, labels) if ones is None else ones
     picked = [(lean(images[i], degrees), "1") for i in rng.choice(ones, 2, replace=False)]
     picked += [(images[i], str(int(labels[i]))) for i in rng.choice(np.flatnonzero(labels != 1), 2, replace=False)]
     picked = [picked[k] for k in rng.permutation(len(picked))]
@@ -383,11 +388,13 @@ def main(argv=None):
         _write_set(args.out, samples, len(sources), "cheque photos", "jpg")
         return
     sample, kind, suffix = ((drawing_sample, "drawings", "png") if args.drawings else (photo_sample, "photos", "jpg"))
-    if args.lean is not None:
-        def sample(images, labels, seed, index, _):
-            return leaning_sample(images, labels, seed, index, args.lean)
-
     _, (x_test, y_test) = load_mnist(args.mnist)
+    if args.lean is not None:
+        ones = upright_ones(x_test, y_test)
+
+        def sample(images, labels, seed, index, _):
+            return leaning_sample(images, labels, seed, index, args.lean, ones)
+
     samples = (sample(x_test, y_test, args.seed, index, args.strings) for index in range(args.count))
     _write_set(args.out, samples, args.count, kind, suffix)
 

@@ -592,10 +592,9 @@ def fit_photo_calibration(sets, model_dir=STRINGS_DIR):
     raw, correct, counts = [], [], {}
     for root in map(Path, sets):
         labels = read_labels(root)
-        files = [(root / "images" / name).read_bytes() for name in labels]
-        photos = [(data, label) for data, label in zip(files, labels.values())
-                  if (found := ink_map(decode_image(data))) is not None and found.sheet]
-        readings = reader.read([data for data, _ in photos])
+        lines = [(prepare_line((root / "images" / name).read_bytes()), label) for name, label in labels.items()]
+        photos = [(line, label) for line, label in lines if line is not None and line.photo and not line.bitonal]
+        readings = reader._read_lines([line for line, _ in photos])  # each file decoded and prepared once
         raw += [reading.raw_confidence for reading in readings]
         correct += [reading.digits == label for reading, (_, label) in zip(readings, photos)]
         counts[root.name] = len(photos)

@@ -254,3 +254,20 @@ def test_any_photo_sized_pattern_gives_a_line_or_none(pixels, tint, side):
         if line is not None:
             assert line.x.shape == (HEIGHT, WIDTH) and np.isfinite(line.x).all()
             assert -PHOTO_PAD <= line.origin[0] < photo.height and -PHOTO_PAD <= line.origin[1] < photo.width
+
+
+def test_two_lines_of_digits_are_never_accepted(mnist_form):
+    """The reader reads one line. An image holding two (two numbers drawn one above the other, each as the page
+    draws it) gets some reading, but never one accepted automatically: a person must look at it."""
+    images, labels = mnist_form
+    uploads = []
+    for index in range(20):
+        rng = np.random.default_rng([13, index])
+        upper, lower = (photos.drawing(rng, photos._pick(rng, images, labels, True)[0]) for _ in range(2))
+        both = Image.new("L", (upper.width, upper.height + lower.height), 255)
+        both.paste(upper, (0, 0))
+        both.paste(lower, (0, upper.height))
+        uploads.append(photos._page_png(both))
+    readings = get_string_reader().read(uploads)
+    assert not any(reading.auto_accept for reading in readings)
+    assert max(reading.confidence for reading in readings) < 0.9
