@@ -6,6 +6,7 @@
     python -m ml.evaluate --photos var/photos          # single digits; --strings DIR for lines of digits
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/drawn-strings --count 300 --strings --drawings
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/lean25 --count 100 --drawings --lean 25
+    python -m ml.photos --mnist ../shared/data/mnist.npz --out var/continental --count 100 --drawings --continental
     python -m ml.photos --orand ../shared/data/orand-car-a --split validation --out var/cheque-photos --seed 7
 
 Each photo holds one MNIST *test* digit (or, with --strings, a line of 2 to 6 of them), so nothing overlaps
@@ -23,7 +24,9 @@ sheet printed with the field's scan, `field_photo`).
 --drawings makes the same digits into drawings as the drawing page sends them instead (PNG, white canvas, round
 pen of the page's width: `drawing`). --drawings --lean DEGREES makes numbers of four digits, two of them upright
 MNIST 1s sheared to lean DEGREES (`leaning_sample`): the synthetic training lines' slash separator leans about 27
-degrees, and a reader that takes a 1 leaning so for it leaves the 1 out.
+degrees, and a reader that takes a 1 leaning so for it leaves the 1 out. --drawings --continental makes numbers of
+four digits, two of them MNIST 1s or 7s written the continental way, 1s flagged and 7s crossed
+(`continental_sample`, with the training lines' `ml.synth_strings.continental`).
 
 Writes DIR/images/NNNNN.jpg (.png for drawings) and DIR/labels.csv (file,digits). Photo i depends only on the
 seed and i, so a set of N photos is the first N of any larger one. Seed 12 (REPORT_SEED, the default) makes
@@ -354,6 +357,23 @@ def leaning_sample(images, labels, seed, index, degrees, ones=None):
     return _page_png(drawing(rng, [digit for digit, _ in picked])), "".join(label for _, label in picked)
 
 
+def continental_sample(images, labels, seed, index):
+    """Drawing ``index`` of a --continental set: a number of four digits as the drawing page sends it, two of them
+    MNIST 1s or 7s written the continental way (a 1 flagged, a 7 crossed) and two other digits, in random order;
+    (PNG bytes, label)."""
+    from ml.synth_strings import continental
+
+    rng = np.random.default_rng([seed, index, 3])
+    labels = np.asarray(labels)
+    ones_and_sevens = np.flatnonzero((labels == 1) | (labels == 7))
+    picked = [(continental(images[i], int(labels[i]), rng), str(int(labels[i])))
+              for i in rng.choice(ones_and_sevens, 2, replace=False)]
+    picked += [(images[i], str(int(labels[i])))
+               for i in rng.choice(np.flatnonzero((labels != 1) & (labels != 7)), 2, replace=False)]
+    picked = [picked[k] for k in rng.permutation(len(picked))]
+    return _page_png(drawing(rng, [digit for digit, _ in picked])), "".join(label for _, label in picked)
+
+
 def main(argv=None):
     from ml.data import load_mnist
 
@@ -369,6 +389,9 @@ def main(argv=None):
     parser.add_argument("--lean", type=float, metavar="DEGREES",
                         help="with --drawings: numbers of four digits, two of them upright MNIST 1s made to lean "
                         "DEGREES (top to the right)")
+    parser.add_argument("--continental", action="store_true",
+                        help="with --drawings: numbers of four digits, two of them 1s or 7s written the continental "
+                        "way (1s flagged, 7s crossed)")
     parser.add_argument("--orand", type=Path, metavar="DIR",
                         help="ORAND-CAR-A directory: phone photos of the cheque fields of --split instead, one photo "
                         "of each (up to --count), with their labels as ml.data.orand_labels corrects them")
@@ -376,6 +399,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.lean is not None and not args.drawings:
         parser.error("--lean makes drawings: add --drawings")
+    if args.continental and (not args.drawings or args.lean is not None):
+        parser.error("--continental makes drawings: add --drawings, and leave out --lean")
     if args.orand and (args.drawings or args.strings):
         parser.error("--orand makes photos of cheque fields: leave out --drawings and --strings")
     if args.orand:
@@ -394,6 +419,10 @@ def main(argv=None):
 
         def sample(images, labels, seed, index, _):
             return leaning_sample(images, labels, seed, index, args.lean, ones)
+
+    if args.continental:
+        def sample(images, labels, seed, index, _):
+            return continental_sample(images, labels, seed, index)
 
     samples = (sample(x_test, y_test, args.seed, index, args.strings) for index in range(args.count))
     _write_set(args.out, samples, args.count, kind, suffix)

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
 from ml.data import orand_split
@@ -92,13 +92,42 @@ def orand_train_crops(root):
     return crops
 
 
-class LineSynth:
-    """Draws (grey uint8 line, digit string) pairs; ``crop_share`` of the digits come from ``crops``."""
+def continental(digit, label, rng):
+    """A 7 crossed at its middle, or a 1 given a long flag, as much of Europe and Latin America writes them; MNIST
+    (American writers) has few of either. ``digit``: MNIST form (28 x 28, ink high, 0-255); other digits are
+    returned as they are."""
+    if label not in (1, 7):
+        return digit
+    rows, cols = np.nonzero(np.asarray(digit) > 128)
+    if not len(rows):
+        return digit
+    top, height = rows.min(), rows.max() + 1 - rows.min()
+    image = Image.fromarray(np.asarray(digit, np.uint8))
+    draw = ImageDraw.Draw(image)
+    pen = int(rng.integers(2, 4))
+    if label == 7:  # a bar across the stem, a little above or below its middle
+        row = int(top + height * rng.uniform(0.45, 0.62))
+        stem = cols[np.abs(rows - row) <= 1]
+        middle = float(stem.mean()) if len(stem) else float(cols.mean())
+        half = height * rng.uniform(0.18, 0.3)
+        tilt = height * rng.uniform(-0.06, 0.03)
+        draw.line((middle - half, row - tilt, middle + half, row + tilt), fill=255, width=pen)
+    else:  # a flag from the top down to the left, steeper than a 7's bar: a fifth to two fifths of the height
+        start = float(cols[rows <= top + 1].mean())
+        length, angle = height * rng.uniform(0.2, 0.4), np.radians(rng.uniform(25, 50))
+        draw.line((start, top, start - length * np.sin(angle), top + length * np.cos(angle)), fill=255, width=pen)
+    return np.asarray(image.filter(ImageFilter.GaussianBlur(0.5)), np.float32)
 
-    def __init__(self, images, labels, crops=None, seed=0, crop_share=0.3):
+
+class LineSynth:
+    """Draws (grey uint8 line, digit string) pairs; ``crop_share`` of the digits come from ``crops``, and
+    ``continental_share`` of the MNIST 1s and 7s are written the continental way (``continental``)."""
+
+    def __init__(self, images, labels, crops=None, seed=0, crop_share=0.3, continental_share=0.0):
         self.images, self.labels = images, labels
         self.crops = crops or []
         self.crop_share = crop_share if self.crops else 0.0
+        self.continental_share = continental_share
         self.rng = np.random.default_rng(seed)
 
     def digit(self, d=None):
@@ -112,7 +141,11 @@ class LineSynth:
             i = rng.integers(len(self.images))
         else:
             i = rng.choice(np.flatnonzero(self.labels == d))
-        return crop_ink(self.images[i] / 255.0), int(self.labels[i])
+        digit, label = self.images[i], int(self.labels[i])
+        # No draw at 0 or for other digits: the shipped recipe's lines stay as they were.
+        if self.continental_share and label in (1, 7) and rng.random() < self.continental_share:
+            digit = continental(digit, label, rng)
+        return crop_ink(digit / 255.0), label
 
     def style(self, ink, height):
         """Scale to ``height`` (with an aspect jitter), slant and change the stroke width of one digit."""

@@ -114,6 +114,24 @@ def to_input(images):
     return (images.astype("float32") / 255.0)[..., None]
 
 
+def continental_digits(images, labels, share, seed):
+    """Copies of a share of the 1s and 7s among MNIST images (0-255) written the continental way, 1s flagged and 7s
+    crossed (ml.synth_strings.continental), brought back to MNIST form as an upload is (the flag or the bar moves
+    the box and the centre). Returns (N, 28, 28, 1) float32 and (N,) labels."""
+    from ml.preprocess import to_mnist
+    from ml.synth_strings import continental
+
+    rng = np.random.default_rng([seed, 17])
+    xs, ys = [], []
+    for image, label in zip(images, labels):
+        if label in (1, 7) and rng.random() < share:
+            digit = to_mnist(continental(image, int(label), rng) / 255.0)
+            if digit is not None:
+                xs.append(digit)
+                ys.append(label)
+    return np.stack(xs)[..., None].astype("float32"), np.array(ys, labels.dtype)
+
+
 def orand_digits(root, split):
     """The digit crops of one ORAND-CAR-A split in MNIST form, made as an upload is: PNG bytes, decode, prepare.
     Crops where no digit is found are left out. Returns (N, 28, 28, 1) float32 and (N,) labels."""
@@ -159,6 +177,10 @@ def main(argv=None):
     parser.add_argument("--binarize", type=float, default=0.0, metavar="P",
                         help="with --strings: share of all lines made black and white, as bitonal scanners give "
                         "them (default 0)")
+    parser.add_argument("--continental", type=float, default=0.0, metavar="P",
+                        help="a share P of the MNIST 1s and 7s written the continental way, 1s flagged and 7s "
+                        "crossed (ml.synth_strings.continental): in the synthetic lines (--strings), or added again "
+                        "to the digits (ml.train.continental_digits)")
     parser.add_argument("--steps-per-epoch", type=int, default=500, help="with --strings: batches per epoch")
     parser.add_argument("--workers", type=int, default=max(0, (os.cpu_count() or 1) - 2),
                         help="with --strings: processes drawing the synthetic lines (default: cores - 2; "
@@ -182,6 +204,8 @@ def main(argv=None):
         parser.error("--keep-best-epoch needs --strings and --init")
     if args.binarize and not (args.strings and 0 < args.binarize <= 1):
         parser.error("--binarize P needs --strings and 0 < P <= 1")
+    if args.continental and not 0 < args.continental <= 1:
+        parser.error("--continental P needs 0 < P <= 1")
     if args.strings:
         from ml.train_strings import train
 
@@ -202,7 +226,10 @@ def main(argv=None):
     x_train, y_train, (x_val, y_val) = mnist_train_split(x_train, y_train, args.mnist_validation)
     if not args.mnist_validation:
         x_val, y_val = x_test, y_test  # without a validation split MNIST test is watched (never chosen on)
-    x_train, y_train = to_input(x_train[: args.limit]), y_train[: args.limit]
+    x_train, y_train = x_train[: args.limit], y_train[: args.limit]
+    x_continental, y_continental = (continental_digits(x_train, y_train, args.continental, args.seed)
+                                    if args.continental else (None, None))
+    x_train = to_input(x_train)
     x_test, x_val = to_input(x_test), to_input(x_val)
     watched = [(x_val, y_val)]
     n_mnist = len(y_train)
@@ -214,6 +241,9 @@ def main(argv=None):
         print(f"ORAND-CAR-A: {len(y_real)} train-split crops (x{ORAND_REPEAT}), "
               f"{len(watched[1][1])} validation-split crops watched")
 
+    if args.continental:
+        x_train, y_train = np.concatenate([x_train, x_continental]), np.concatenate([y_train, y_continental])
+        print(f"continental 1s and 7s: {len(y_continental)} MNIST train digits added again written so")
     model = keras.models.load_model(args.init) if args.init else build_model(args.width)
     # The card gives the width trained, which with --init is the loaded model's, not --width's.
     args.width = next(layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
@@ -273,7 +303,10 @@ def main(argv=None):
                  **({"mnist_validation": f"the last {args.mnist_validation} images of MNIST train, held out"}
                     if args.mnist_validation else {}),
                  **({"orand": f"ORAND-CAR-A train-split digit crops x{ORAND_REPEAT} (ml/splits/orand-car-a.json)"}
-                    if args.orand else {})},
+                    if args.orand else {}),
+                 **({"continental": f"{len(y_continental)} MNIST train 1s and 7s ({args.continental:.0%} of them) "
+                                    "added again, 1s flagged and 7s crossed (ml.train.continental_digits)"}
+                    if args.continental else {})},
         "architecture": "VGG-style CNN: conv 3x3 (w, w) pool (2w, 2w) pool 4w, BatchNorm+ReLU, GAP, dropout, dense 10",
         "input": "28x28 float32 in [0, 1], white ink on black, 20 px box centred by mass (MNIST form)",
         "parameters": int(model.count_params()),

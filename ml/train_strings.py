@@ -270,7 +270,7 @@ def train(args):
         validation = "512 synthetic lines (seed + 1)"
     x_val = np.stack([normalise_line(i) for i in val_images])[..., None]
 
-    synth = LineSynth(x_mnist, y_mnist, crops, seed=args.seed)
+    synth = LineSynth(x_mnist, y_mnist, crops, seed=args.seed, continental_share=args.continental)
     # A plain generator, which every backend takes (TensorFlow's wraps it in a prefetching tf.data pipeline).
     dataset = batches(synth, real, args.batch_size, args.seed, args.real_share, args.workers, args.splice,
                       args.binarize)
@@ -296,6 +296,8 @@ def train(args):
                                 f"{args.splice:.0%} of them two lines spliced)"
                                if real else None,
                  "binarized": f"{args.binarize:.0%} of all lines made black and white (ml.train_strings.binarize)",
+                 "continental": f"{args.continental:.0%} of the MNIST 1s and 7s written the continental way "
+                                "(ml.synth_strings.continental)",
                  "split": "ml/splits/orand-car-a.json", "validation": validation},
         "architecture": "conv 3x3 w pool 2w pool 4w 4w pool(2,1) 4w max over height, BatchNorm+ReLU; "
                         "Conv1D 4w x3 (dilation 1, 2, 4); dense 11 (blank 10); CTC, greedy decoding",

@@ -16,7 +16,7 @@ from PIL import Image
 
 from ml.ctc import BLANK, greedy_decode
 from ml.data import orand_split
-from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth, normalise_line, orand_train_crops
+from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth, continental, normalise_line, orand_train_crops
 
 
 def box_digits():
@@ -232,6 +232,24 @@ def test_batches_are_the_same_whichever_process_makes_them():
         assert x.shape == (4, HEIGHT, WIDTH, 1) and np.array_equal(x, x2) and np.array_equal(y, y2)
     assert not np.array_equal(made[0][0][0], made[1][0][0])  # and batch to batch they differ
     pooled.close()
+
+
+def test_continental_sevens_are_crossed_and_ones_flagged():
+    """A 7 gains a bar across its stem near the middle, a 1 a flag to the left of its top; other digits are left
+    as they are, and at share 0 the lines are the ones drawn before the option existed (it takes no draw)."""
+    stem = np.zeros((28, 28), np.uint8)
+    stem[4:24, 13:15] = 255  # an upright stroke: the stem of a 7 without its top, or a 1
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        seven, one = continental(stem, 7, rng), continental(stem, 1, rng)
+        across = seven[11:19] > 100
+        assert across[:, :11].any() and across[:, 16:].any()  # both sides of the stem, near its middle
+        assert not (seven[:8] > 100)[:, :12].any()  # nothing at the top: that is a 1's flag
+        assert (one[5:13, :12] > 100).any() and not (one[14:] > 100)[:, :12].any()  # left of the top only
+    assert continental(stem, 4, rng) is stem
+    images, labels = box_digits()
+    plain, share_0 = LineSynth(images, labels, seed=5), LineSynth(images, labels, seed=5, continental_share=0.0)
+    assert all(np.array_equal(plain.line()[0], share_0.line()[0]) for _ in range(10))
 
 
 def test_binarized_lines_are_black_ink_on_white_and_none_are_drawn_at_share_0():

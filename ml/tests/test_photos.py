@@ -18,8 +18,8 @@ from ml.strings import PHOTO_PAD, get_string_reader, prepare_line
 from ml.synth_strings import HEIGHT, WIDTH
 from ml import photos
 from ml.data import orand_labels, orand_split
-from ml.photos import (CANVAS, CANVAS_INK, _printed, _shadow, compose, drawing_sample, ink_lean, lean, leaning_sample,
-                       photo_sample)
+from ml.photos import (CANVAS, CANVAS_INK, _printed, _shadow, compose, continental_sample, drawing_sample, ink_lean,
+                       lean, leaning_sample, photo_sample)
 from ml.preprocess import MIN_SIDE, SCAN_SIDE, ImageError, ink_map, prepare
 from ml.tests.synth import draw_digit, encode
 from ml.tests.test_properties import PROPERTIES, assert_mnist_form
@@ -135,6 +135,16 @@ def test_a_lean_set_draws_the_same_numbers_with_its_ones_leaning(mnist_form):
     assert leaning_sample(images, labels, seed=3, index=5, degrees=25) == (leaning, same)
     assert same == label and len(label) == 4 and label.count("1") == 2  # the same number at every angle
     assert Image.open(io.BytesIO(leaning)).size == CANVAS[True] and leaning != upright
+
+
+def test_a_continental_set_draws_two_ones_or_sevens_written_so(mnist_form, tmp_path):
+    images, labels = mnist_form
+    data, label = continental_sample(images, labels, seed=3, index=5)
+    assert continental_sample(images, labels, seed=3, index=5) == (data, label)
+    assert len(label) == 4 and sum(digit in "17" for digit in label) == 2
+    assert Image.open(io.BytesIO(data)).size == CANVAS[True]
+    with pytest.raises(SystemExit):
+        photos.main(["--continental", "--out", str(tmp_path)])  # drawings only
 
 
 def test_a_field_is_printed_as_its_scans_darkness():

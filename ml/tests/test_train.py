@@ -7,7 +7,7 @@ import pytest
 
 from ml.inference import Recognizer
 from ml.tests.synth import bar_mnist
-from ml.train import distillation_loss, main
+from ml.train import continental_digits, distillation_loss, main
 
 
 def test_a_run_and_a_fine_tune_from_it_write_servable_models_and_cards_that_say_what_was_done(tmp_path):
@@ -51,12 +51,27 @@ def test_the_distillation_loss_adds_to_the_label_s_cross_entropy_only_on_mnist_i
     assert np.isclose(with_other[1], cross_entropy, atol=1e-4)  # a cheque crop: the label alone
 
 
+def test_continental_digits_are_ones_and_sevens_written_so_in_mnist_form():
+    images = np.zeros((400, 28, 28), np.uint8)
+    images[:, 4:24, 13:15] = 255  # upright strokes: 1s, or 7s without their tops
+    labels = np.arange(400) % 10
+    x, y = continental_digits(images, labels, 0.5, seed=3)
+    assert set(y) == {1, 7} and 20 <= len(y) <= 60  # about half of the 80 1s and 7s
+    assert x.shape == (len(y), 28, 28, 1) and x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+    plain = images[0].astype(np.float32) / 255
+    assert all((digit[..., 0] > 0.5).sum() > (plain > 0.5).sum() * 0.5 for digit in x)  # ink, brought to MNIST form
+    assert not any(np.array_equal(digit[..., 0], plain) for digit in x)  # each with its flag or bar
+    again, _ = continental_digits(images, labels, 0.5, seed=3)
+    assert np.array_equal(x, again)
+
+
 @pytest.mark.parametrize("argv", [["--distill", "1"], ["--splice", "0.5"], ["--strings", "--splice", "0.5"],
                                   ["--strings", "--orand", "x", "--splice", "2"], ["--binarize", "0.2"],
-                                  ["--strings", "--binarize", "1.5"]])
+                                  ["--strings", "--binarize", "1.5"], ["--continental", "1.5"]])
 def test_options_that_cannot_apply_are_refused_before_anything_is_read(argv, capsys):
     """--distill without the model to keep, --splice without ORAND lines to cut or outside (0, 1], --binarize
-    without string lines or outside (0, 1]: a usage error, not a run that quietly ignores the option."""
+    without string lines or outside (0, 1], --continental outside (0, 1]: a usage error, not a run that quietly
+    ignores the option."""
     with pytest.raises(SystemExit) as stopped:
         main(["--mnist", "/nonexistent/mnist.npz", *argv])
     assert stopped.value.code == 2 and "needs" in capsys.readouterr().err
