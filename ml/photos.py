@@ -41,6 +41,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 from scipy import ndimage
 
+from ml.synth_strings import continental, ink_lean
+
 REPORT_SEED, TUNE_SEED = 12, 7
 COMPOSE_SIDE = 1200
 SIDES = (1000, 3000)  # longer side of the photo, px
@@ -324,14 +326,6 @@ def _page_png(image):
 UPRIGHT = 3
 
 
-def ink_lean(digit):
-    """How far a digit's ink (MNIST form, ink high) leans from upright along its long axis, in degrees; positive
-    with its top to the right."""
-    rows, columns = np.nonzero(np.asarray(digit) > 128)
-    across, up = np.linalg.eigh(np.cov(np.vstack([columns, -rows])))[1][:, -1]  # rows count downwards
-    return float(np.degrees(np.arctan2(across, up) if up > 0 else np.arctan2(-across, -up)))
-
-
 def lean(digit, degrees):
     """The digit (MNIST form) sheared so that an upright stroke leans ``degrees``, its top to the right."""
     digit = np.asarray(digit, np.float32)
@@ -361,8 +355,6 @@ def continental_sample(images, labels, seed, index):
     """Drawing ``index`` of a --continental set: a number of four digits as the drawing page sends it, two of them
     MNIST 1s or 7s written the continental way (a 1 flagged, a 7 crossed) and two other digits, in random order;
     (PNG bytes, label)."""
-    from ml.synth_strings import continental
-
     rng = np.random.default_rng([seed, index, 3])
     labels = np.asarray(labels)
     ones_and_sevens = np.flatnonzero((labels == 1) | (labels == 7))

@@ -92,6 +92,14 @@ def orand_train_crops(root):
     return crops
 
 
+def ink_lean(digit):
+    """How far a digit's ink (MNIST form, ink high) leans from upright along its long axis, in degrees; positive
+    with its top to the right."""
+    rows, columns = np.nonzero(np.asarray(digit) > 128)
+    across, up = np.linalg.eigh(np.cov(np.vstack([columns, -rows])))[1][:, -1]  # rows count downwards
+    return float(np.degrees(np.arctan2(across, up) if up > 0 else np.arctan2(-across, -up)))
+
+
 def continental(digit, label, rng):
     """A 7 crossed at its middle, or a 1 given a long flag, as much of Europe and Latin America writes them; MNIST
     (American writers) has few of either. ``digit``: MNIST form (28 x 28, ink high, 0-255); other digits are
@@ -112,9 +120,12 @@ def continental(digit, label, rng):
         half = height * rng.uniform(0.18, 0.3)
         tilt = height * rng.uniform(-0.06, 0.03)
         draw.line((middle - half, row - tilt, middle + half, row + tilt), fill=255, width=pen)
-    else:  # a flag from the top down to the left, steeper than a 7's bar: a fifth to two fifths of the height
+    else:  # a flag from the top down to the left, 25-50 degrees off the stem: a fifth to two fifths of the height
         start = float(cols[rows <= top + 1].mean())
-        length, angle = height * rng.uniform(0.2, 0.4), np.radians(rng.uniform(25, 50))
+        # Off the stem, not off upright: a 1 leaning right already runs down to the left from its top, and a flag
+        # measured from upright would lie along it.
+        lean = max(ink_lean(digit), 0.0)
+        length, angle = height * rng.uniform(0.2, 0.4), np.radians(min(lean + rng.uniform(25, 50), 75))
         draw.line((start, top, start - length * np.sin(angle), top + length * np.cos(angle)), fill=255, width=pen)
     return np.asarray(image.filter(ImageFilter.GaussianBlur(0.5)), np.float32)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import ndimage
 from PIL import Image
 
 from ml.ctc import BLANK, greedy_decode
@@ -247,6 +248,13 @@ def test_continental_sevens_are_crossed_and_ones_flagged():
         assert not (seven[:8] > 100)[:, :12].any()  # nothing at the top: that is a 1's flag
         assert (one[5:13, :12] > 100).any() and not (one[14:] > 100)[:, :12].any()  # left of the top only
     assert continental(stem, 4, rng) is stem
+    # A 1 leaning 25 degrees runs down to the left from its top: its flag leaves the stem at 25-50 degrees more.
+    leaning = np.clip(ndimage.affine_transform(stem.astype(np.float32), [[1, 0], [np.tan(np.radians(25)), 1]],
+                                               offset=[0, -np.tan(np.radians(25)) * 13.5], order=1), 0, 255)
+    for _ in range(20):
+        flag = (continental(leaning, 1, rng) > 100) & ~ndimage.binary_dilation(leaning > 100)
+        rows, cols = np.nonzero(flag)
+        assert len(rows) >= 4 and rows.max() < 16  # ink off the stem, in its upper part
     images, labels = box_digits()
     plain, share_0 = LineSynth(images, labels, seed=5), LineSynth(images, labels, seed=5, continental_share=0.0)
     assert all(np.array_equal(plain.line()[0], share_0.line()[0]) for _ in range(10))
