@@ -129,7 +129,8 @@ def continental_digits(images, labels, share, seed):
             if digit is not None:
                 xs.append(digit)
                 ys.append(label)
-    return np.stack(xs)[..., None].astype("float32"), np.array(ys, labels.dtype)
+    x = np.stack(xs)[..., None].astype("float32") if xs else np.zeros((0, 28, 28, 1), np.float32)
+    return x, np.array(ys, labels.dtype)
 
 
 def orand_digits(root, split):

@@ -63,6 +63,8 @@ def test_continental_digits_are_ones_and_sevens_written_so_in_mnist_form():
     assert not any(np.array_equal(digit[..., 0], plain) for digit in x)  # each with its flag or bar
     again, _ = continental_digits(images, labels, 0.5, seed=3)
     assert np.array_equal(x, again)
+    none, no_labels = continental_digits(images[labels == 4], labels[labels == 4], 0.5, seed=3)  # no 1s or 7s
+    assert none.shape == (0, 28, 28, 1) and len(no_labels) == 0
 
 
 @pytest.mark.parametrize("argv", [["--distill", "1"], ["--splice", "0.5"], ["--strings", "--splice", "0.5"],
