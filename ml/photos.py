@@ -346,9 +346,7 @@ def leaning_sample(images, labels, seed, index, degrees, ones=None):
     labels = np.asarray(labels)
     ones = upright_ones(images, labels) if ones is None else ones
     picked = [(lean(images[i], degrees), "1") for i in rng.choice(ones, 2, replace=False)]
-    picked += [(images[i], str(int(labels[i]))) for i in rng.choice(np.flatnonzero(labels != 1), 2, replace=False)]
-    picked = [picked[k] for k in rng.permutation(len(picked))]
-    return _page_png(drawing(rng, [digit for digit, _ in picked])), "".join(label for _, label in picked)
+    return _drawn_with_two_others(rng, picked, images, labels, labels != 1)
 
 
 def continental_sample(images, labels, seed, index):
@@ -360,8 +358,13 @@ def continental_sample(images, labels, seed, index):
     ones_and_sevens = np.flatnonzero((labels == 1) | (labels == 7))
     picked = [(continental(images[i], int(labels[i]), rng), str(int(labels[i])))
               for i in rng.choice(ones_and_sevens, 2, replace=False)]
-    picked += [(images[i], str(int(labels[i])))
-               for i in rng.choice(np.flatnonzero((labels != 1) & (labels != 7)), 2, replace=False)]
+    return _drawn_with_two_others(rng, picked, images, labels, (labels != 1) & (labels != 7))
+
+
+def _drawn_with_two_others(rng, picked, images, labels, others):
+    """The --lean and --continental sets' number: the two (digit, label) picked and two digits where ``others``
+    holds, in random order, drawn as the page draws; (PNG bytes, label)."""
+    picked = picked + [(images[i], str(int(labels[i]))) for i in rng.choice(np.flatnonzero(others), 2, replace=False)]
     picked = [picked[k] for k in rng.permutation(len(picked))]
     return _page_png(drawing(rng, [digit for digit, _ in picked])), "".join(label for _, label in picked)
 

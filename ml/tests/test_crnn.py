@@ -17,6 +17,7 @@ from PIL import Image
 
 from ml.ctc import BLANK, greedy_decode
 from ml.data import orand_split
+from ml.photos import lean
 from ml.synth_strings import HEIGHT, SEPARATORS, WIDTH, LineSynth, continental, normalise_line, orand_train_crops
 
 
@@ -249,8 +250,7 @@ def test_continental_sevens_are_crossed_and_ones_flagged():
         assert (one[5:13, :12] > 100).any() and not (one[14:] > 100)[:, :12].any()  # left of the top only
     assert continental(stem, 4, rng) is stem
     # A 1 leaning 25 degrees runs down to the left from its top: its flag leaves the stem at 25-50 degrees more.
-    leaning = np.clip(ndimage.affine_transform(stem.astype(np.float32), [[1, 0], [np.tan(np.radians(25)), 1]],
-                                               offset=[0, -np.tan(np.radians(25)) * 13.5], order=1), 0, 255)
+    leaning = lean(stem, 25)
     for _ in range(20):
         flag = (continental(leaning, 1, rng) > 100) & ~ndimage.binary_dilation(leaning > 100)
         rows, cols = np.nonzero(flag)

@@ -121,15 +121,22 @@ def test_drawings_are_made_as_the_drawing_page_makes_them(mnist_form, strings):
     assert abs(np.median(2 * distance[ridge]) - min(CANVAS[strings]) / 20) <= 3
 
 
-def test_a_lean_set_draws_the_same_numbers_with_its_ones_leaning(mnist_form):
+@pytest.fixture(scope="module")
+def bar_ones(mnist_form):
+    """The fixtures' digits in MNIST form with their 1 replaced by two upright bars (1s a --lean set can shear)."""
     images, labels = mnist_form
     bar = np.zeros((28, 28), np.float32)
     bar[4:24, 13:15] = 255  # an upright 1
+    others = [image for image, label in zip(images, labels) if label != 1]
+    return [bar, np.roll(bar, 3, axis=1)] + others, [1, 1] + [label for label in labels if label != 1]
+
+
+def test_a_lean_set_draws_the_same_numbers_with_its_ones_leaning(bar_ones):
+    images, labels = bar_ones
+    bar = images[0]
     assert abs(ink_lean(bar)) < 1
     for degrees in (-10, 10, 25, 40):
         assert abs(ink_lean(lean(bar, degrees)) - degrees) < 2
-    others = [image for image, label in zip(images, labels) if label != 1]
-    images, labels = [bar, np.roll(bar, 3, axis=1)] + others, [1, 1] + [label for label in labels if label != 1]
     upright, label = leaning_sample(images, labels, seed=3, index=5, degrees=0)
     leaning, same = leaning_sample(images, labels, seed=3, index=5, degrees=25)
     assert leaning_sample(images, labels, seed=3, index=5, degrees=25) == (leaning, same)
@@ -190,14 +197,10 @@ def test_drawn_numbers_are_read(mnist_form):
     assert sum(reading.auto_accept for reading in readings) >= 24
 
 
-def test_drawn_ones_leaning_like_slashes_are_read(mnist_form):
+def test_drawn_ones_leaning_like_slashes_are_read(bar_ones):
     """Numbers with two 1s drawn as bars leaning 25 degrees: the CRNN, taught to leave slashes out, read 18 of 30;
     the digit CNN reading the strokes it left out reads 24 (StringReader._read_left_out); none is accepted wrong."""
-    images, labels = mnist_form
-    bar = np.zeros((28, 28), np.float32)
-    bar[4:24, 13:15] = 255  # an upright 1
-    others = [image for image, label in zip(images, labels) if label != 1]
-    images, labels = [bar, np.roll(bar, 3, axis=1)] + others, [1, 1] + [label for label in labels if label != 1]
+    images, labels = bar_ones
     samples = [leaning_sample(images, labels, seed=7, index=i, degrees=25) for i in range(30)]
     readings = get_string_reader().read([data for data, _ in samples])
     right = [reading.digits == label for reading, (_, label) in zip(readings, samples)]
