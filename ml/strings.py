@@ -324,6 +324,12 @@ def _file_box(bounds):
     return [int(x0), int(y0), max(1, round(x1 - int(x0))), max(1, round(y1 - int(y0)))]
 
 
+def _share_time(votes, start):
+    """Each vote's share of the seconds since start (one model call served them all)."""
+    for vote in votes:
+        vote["seconds"] += (time.perf_counter() - start) / len(votes)
+
+
 def _digit_at(line, box):
     """The digit CNN's input (prepare) for a box of the file (x, y, w, h) with 2 pixels more each side, cut from the
     line's decoded image; None where prepare finds no digit there."""
@@ -463,22 +469,15 @@ class StringReader(LiteModel):
         if not self.digit_model:
             return
         start = time.perf_counter()
-        asked, crops = [], []
-        for line, vote in zip(lines, votes):
-            for character in vote["characters"]:
-                if character.crnn.max() < self.reread["consult_below"]:
-                    digit = _digit_at(line, character.box)
-                    if digit is not None:
-                        asked.append((vote, character))
-                        crops.append(digit)
         weight = self.reread["digit_weight"]
-        for (vote, character), p in zip(asked, self.digit_model.read_arrays(np.stack(crops)) if crops else []):
+        unsure = ((line, character.box, (vote, character)) for line, vote in zip(lines, votes)
+                  for character in vote["characters"] if character.crnn.max() < self.reread["consult_below"])
+        for (vote, character), p in self._cnn_at(unsure):
             mixed = log_mix(character.crnn, p, weight)
             best = int(mixed.argmax())
             vote["raw"] *= float(mixed[best]) / max(character.confidence, 1e-7)
             character.digit, character.confidence = str(best), float(mixed[best])
-        for vote in votes:
-            vote["seconds"] += (time.perf_counter() - start) / len(votes)
+        _share_time(votes, start)
 
     def _read_left_out(self, lines, votes):
         """On a canvas, the strokes no character explains (left_out_strokes) are read by the digit CNN and join
@@ -489,22 +488,25 @@ class StringReader(LiteModel):
         if not self.digit_model:
             return
         start = time.perf_counter()
-        asked, crops = [], []
-        for line, vote in zip(lines, votes):
-            if not line.canvas:
-                continue
-            for box in left_out_strokes(line, vote["characters"]):
-                digit = _digit_at(line, box)
-                if digit is not None:
-                    asked.append((vote, box))
-                    crops.append(digit)
-        for (vote, box), p in zip(asked, self.digit_model.read_arrays(np.stack(crops)) if crops else []):
+        left_out = ((line, box, (vote, box)) for line, vote in zip(lines, votes) if line.canvas
+                    for box in left_out_strokes(line, vote["characters"]))
+        for (vote, box), p in self._cnn_at(left_out):
             best = int(p.argmax())
             vote["characters"].append(_Vote(digit=str(best), box=box, confidence=float(p[best]), crnn=p))
             vote["characters"].sort(key=lambda character: character.box[0])
             vote["raw"] *= float(p[best])
-        for vote in votes:
-            vote["seconds"] += (time.perf_counter() - start) / len(votes)
+        _share_time(votes, start)
+
+    def _cnn_at(self, wanted):
+        """(key, the digit CNN's probabilities) for each (line, box, key) in wanted whose box holds a digit, in one
+        call of the CNN."""
+        asked, crops = [], []
+        for line, box, key in wanted:
+            digit = _digit_at(line, box)
+            if digit is not None:
+                asked.append(key)
+                crops.append(digit)
+        return zip(asked, self.digit_model.read_arrays(np.stack(crops))) if crops else []
 
     def _reading(self, line, vote, infer):
         digits = "".join(c.digit for c in vote["characters"])
