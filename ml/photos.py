@@ -7,6 +7,7 @@
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/drawn-strings --count 300 --strings --drawings
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/lean25 --count 100 --drawings --lean 25
     python -m ml.photos --mnist ../shared/data/mnist.npz --out var/continental --count 100 --drawings --continental
+    python -m ml.photos --mnist ../shared/data/mnist.npz --out var/flagged-1s --count 150 --continental --digit 1
     python -m ml.photos --orand ../shared/data/orand-car-a --split validation --out var/cheque-photos --seed 7
 
 Each photo holds one MNIST *test* digit (or, with --strings, a line of 2 to 6 of them), so nothing overlaps
@@ -26,7 +27,9 @@ pen of the page's width: `drawing`). --drawings --lean DEGREES makes numbers of 
 MNIST 1s sheared to lean DEGREES (`leaning_sample`): the synthetic training lines' slash separator leans about 27
 degrees, and a reader that takes a 1 leaning so for it leaves the 1 out. --drawings --continental makes numbers of
 four digits, two of them MNIST 1s or 7s written the continental way, 1s flagged and 7s crossed
-(`continental_sample`, with the training lines' `ml.synth_strings.continental`).
+(`continental_sample`, with the training lines' `ml.synth_strings.continental`); --continental --digit 1 (or 7)
+makes single 1s flagged (7s crossed), as grey uploads at four times MNIST's size or, with --drawings, drawn
+(`continental_digit_sample`).
 
 Writes DIR/images/NNNNN.jpg (.png for drawings) and DIR/labels.csv (file,digits). Photo i depends only on the
 seed and i, so a set of N photos is the first N of any larger one. Seed 12 (REPORT_SEED, the default) makes
@@ -361,6 +364,21 @@ def continental_sample(images, labels, seed, index):
     return _drawn_with_two_others(rng, picked, images, labels, (labels != 1) & (labels != 7))
 
 
+def continental_digit_sample(images, labels, seed, index, digit, drawn=False):
+    """Image ``index`` of a --continental --digit set: one MNIST test 1 or 7 (``digit``) written the continental way,
+    as a grey upload four times MNIST's size (dark ink on white PNG) or, ``drawn``, as the drawing page sends it;
+    (PNG bytes, label). The set's digits are a permutation of MNIST's, so none comes twice."""
+    order = np.random.default_rng([seed, digit, 4]).permutation(np.flatnonzero(np.asarray(labels) == digit))
+    rng = np.random.default_rng([seed, index, 4])
+    glyph = continental(images[order[index % len(order)]], digit, rng)
+    if drawn:
+        return _page_png(drawing(rng, [glyph])), str(digit)
+    image = Image.fromarray(np.round(255 - np.clip(glyph, 0, 255)).astype(np.uint8))
+    buffer = io.BytesIO()
+    image.resize((112, 112), Image.Resampling.BICUBIC).save(buffer, format="PNG")
+    return buffer.getvalue(), str(digit)
+
+
 def _drawn_with_two_others(rng, picked, images, labels, others):
     """The --lean and --continental sets' number: the two (digit, label) picked and two digits where ``others``
     holds, in random order, drawn as the page draws; (PNG bytes, label)."""
@@ -386,7 +404,10 @@ def main(argv=None):
                         "DEGREES (top to the right)")
     parser.add_argument("--continental", action="store_true",
                         help="with --drawings: numbers of four digits, two of them 1s or 7s written the continental "
-                        "way (1s flagged, 7s crossed)")
+                        "way (1s flagged, 7s crossed); with --digit, single digits so written")
+    parser.add_argument("--digit", type=int, choices=(1, 7),
+                        help="with --continental: single MNIST test 1s (flagged) or 7s (crossed), as grey uploads "
+                        "at four times MNIST's size, or with --drawings as the page draws them")
     parser.add_argument("--orand", type=Path, metavar="DIR",
                         help="ORAND-CAR-A directory: phone photos of the cheque fields of --split instead, one photo "
                         "of each (up to --count), with their labels as ml.data.orand_labels corrects them")
@@ -394,8 +415,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.lean is not None and not args.drawings:
         parser.error("--lean makes drawings: add --drawings")
-    if args.continental and (not args.drawings or args.lean is not None):
-        parser.error("--continental makes drawings: add --drawings, and leave out --lean")
+    if args.continental and args.lean is not None:
+        parser.error("--continental and --lean make two different sets: give one")
+    if args.continental and not (args.drawings or args.digit):
+        parser.error("--continental makes drawings of numbers (add --drawings) or single digits (add --digit 1 or 7)")
+    if args.digit and not args.continental:
+        parser.error("--digit picks the continental digit: add --continental")
     if args.orand and (args.drawings or args.strings):
         parser.error("--orand makes photos of cheque fields: leave out --drawings and --strings")
     if args.orand:
@@ -415,7 +440,13 @@ def main(argv=None):
         def sample(images, labels, seed, index, _):
             return leaning_sample(images, labels, seed, index, args.lean, ones)
 
-    if args.continental:
+    if args.continental and args.digit:
+        kind, suffix = f"continental {args.digit}s", "png"
+
+        def sample(images, labels, seed, index, _):
+            return continental_digit_sample(images, labels, seed, index, args.digit, args.drawings)
+
+    elif args.continental:
         def sample(images, labels, seed, index, _):
             return continental_sample(images, labels, seed, index)
 

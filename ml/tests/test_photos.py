@@ -18,8 +18,8 @@ from ml.strings import PHOTO_PAD, get_string_reader, prepare_line
 from ml.synth_strings import HEIGHT, WIDTH
 from ml import photos
 from ml.data import orand_labels, orand_split
-from ml.photos import (CANVAS, CANVAS_INK, _printed, _shadow, compose, continental_sample, drawing_sample, ink_lean,
-                       lean, leaning_sample, photo_sample)
+from ml.photos import (CANVAS, CANVAS_INK, _printed, _shadow, compose, continental_digit_sample, continental_sample,
+                       drawing_sample, ink_lean, lean, leaning_sample, photo_sample)
 from ml.preprocess import MIN_SIDE, SCAN_SIDE, ImageError, ink_map, prepare
 from ml.tests.synth import draw_digit, encode
 from ml.tests.test_properties import PROPERTIES, assert_mnist_form
@@ -151,7 +151,30 @@ def test_a_continental_set_draws_two_ones_or_sevens_written_so(mnist_form, tmp_p
     assert len(label) == 4 and sum(digit in "17" for digit in label) == 2
     assert Image.open(io.BytesIO(data)).size == CANVAS[True]
     with pytest.raises(SystemExit):
-        photos.main(["--continental", "--out", str(tmp_path)])  # drawings only
+        photos.main(["--continental", "--out", str(tmp_path)])  # drawings of numbers, or --digit
+    with pytest.raises(SystemExit):
+        photos.main(["--digit", "1", "--out", str(tmp_path)])  # --digit picks the continental digit
+
+
+@pytest.mark.parametrize("digit", [1, 7])
+def test_a_continental_digit_set_holds_one_such_digit_per_image(mnist_form, digit):
+    images, labels = mnist_form
+    upload, label = continental_digit_sample(images, labels, seed=3, index=0, digit=digit)
+    assert label == str(digit) and continental_digit_sample(images, labels, 3, 0, digit) == (upload, label)
+    image = np.asarray(Image.open(io.BytesIO(upload)).convert("L"))
+    assert image.shape == (112, 112) and image.min() < 64 and np.median(image) > 200  # dark ink on white
+    drawn, _ = continental_digit_sample(images, labels, seed=3, index=0, digit=digit, drawn=True)
+    assert Image.open(io.BytesIO(drawn)).size == CANVAS[False]
+
+
+def test_a_continental_digit_set_draws_each_digit_once(mnist_form, monkeypatch):
+    images, labels = mnist_form
+    monkeypatch.setattr(photos, "continental", lambda digit, label, rng: digit)  # the source digit as it is
+    pool = [*images, *[np.roll(images[1], shift, axis=1) for shift in (-2, -1, 1, 2)]]  # five 1s, all different
+    pool_labels = [*labels, 1, 1, 1, 1]
+    uploads = [continental_digit_sample(pool, pool_labels, 3, i, 1)[0] for i in range(6)]
+    assert len(set(uploads[:5])) == 5  # a permutation of the five: each once
+    assert uploads[5] in uploads[:5]  # and then again from the start
 
 
 def test_a_field_is_printed_as_its_scans_darkness():
