@@ -419,8 +419,9 @@ def main(argv=None):
         parser.error("--continental and --lean make two different sets: give one")
     if args.continental and not (args.drawings or args.digit):
         parser.error("--continental makes drawings of numbers (add --drawings) or single digits (add --digit 1 or 7)")
-    if args.digit and not args.continental:
-        parser.error("--digit picks the continental digit: add --continental")
+    if args.digit and (not args.continental or args.strings):
+        parser.error("--digit picks the continental digit of single-digit images: add --continental, leave out "
+                     "--strings")
     if args.orand and (args.drawings or args.strings):
         parser.error("--orand makes photos of cheque fields: leave out --drawings and --strings")
     if args.orand:

@@ -154,6 +154,8 @@ def test_a_continental_set_draws_two_ones_or_sevens_written_so(mnist_form, tmp_p
         photos.main(["--continental", "--out", str(tmp_path)])  # drawings of numbers, or --digit
     with pytest.raises(SystemExit):
         photos.main(["--digit", "1", "--out", str(tmp_path)])  # --digit picks the continental digit
+    with pytest.raises(SystemExit):
+        photos.main(["--continental", "--digit", "1", "--strings", "--out", str(tmp_path)])  # single digits
 
 
 @pytest.mark.parametrize("digit", [1, 7])
