@@ -244,9 +244,7 @@ def photo_sample(images, labels, seed, index, strings=False, size=None):
     are the digits to draw from (MNIST test images and their classes)."""
     rng = np.random.default_rng([seed, index])
     digits, label = _pick(rng, images, labels, strings)
-    buffer = io.BytesIO()
-    compose(rng, digits, size).save(buffer, format="JPEG", quality=int(rng.integers(40, 96)))
-    return buffer.getvalue(), label
+    return _encoded(compose(rng, digits, size), "JPEG", quality=int(rng.integers(40, 96))), label
 
 
 def _pick(rng, images, labels, strings):
@@ -259,9 +257,7 @@ def field_photo(field, seed, index, size=None):
     """A phone photo of a cheque's field (a grey scan), JPEG bytes: photo ``index`` of the --orand set made with
     ``seed``, as the photos of digits are made."""
     rng = np.random.default_rng([seed, index, 3])
-    buffer = io.BytesIO()
-    compose(rng, [], size, field=field).save(buffer, format="JPEG", quality=int(rng.integers(40, 96)))
-    return buffer.getvalue()
+    return _encoded(compose(rng, [], size, field=field), "JPEG", quality=int(rng.integers(40, 96)))
 
 
 # The drawing page (static/js/draw.js): a white canvas, 560 x 560 for one digit or 1,120 x 280 for a number, and a
@@ -320,8 +316,13 @@ def drawing_sample(images, labels, seed, index, strings=False):
 
 def _page_png(image):
     """A drawing's file as the page uploads it (canvas.toBlob: RGBA PNG)."""
+    return _encoded(image.convert("RGBA"), "PNG")
+
+
+def _encoded(image, format, **options):
+    """A PIL image's file in ``format`` (Pillow's save options as keywords): bytes."""
     buffer = io.BytesIO()
-    image.convert("RGBA").save(buffer, format="PNG")
+    image.save(buffer, format=format, **options)
     return buffer.getvalue()
 
 
@@ -374,9 +375,7 @@ def continental_digit_sample(images, labels, seed, index, digit, drawn=False):
     if drawn:
         return _page_png(drawing(rng, [glyph])), str(digit)
     image = Image.fromarray(np.round(255 - np.clip(glyph, 0, 255)).astype(np.uint8))
-    buffer = io.BytesIO()
-    image.resize((112, 112), Image.Resampling.BICUBIC).save(buffer, format="PNG")
-    return buffer.getvalue(), str(digit)
+    return _encoded(image.resize((112, 112), Image.Resampling.BICUBIC), "PNG"), str(digit)
 
 
 def _drawn_with_two_others(rng, picked, images, labels, others):
